@@ -1,0 +1,58 @@
+# cassandra_frames — two commands matter: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PYTEST := $(BIN)/pytest
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test install lint typecheck unit cassandra integration notebooks stop status clean
+
+# ---------------------------------------------------------------- set-up
+$(STAMP): pyproject.toml .ci/system-deps
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is needed: set PYTHON=python3.11")'
+	@bash .ci/system-deps
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+# ---------------------------------------------------------------- the two commands
+demo: install
+	$(BIN)/python -m cassandra_frames.demo
+
+test: install lint typecheck unit cassandra integration notebooks
+	@echo "make test: all steps passed"
+
+# ---------------------------------------------------------------- steps
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+unit: install
+	$(PYTEST) tests/unit -q
+
+cassandra: install
+	@if [ -n "$$CASSANDRA_CONTACT_POINTS" ]; then echo "using CASSANDRA_CONTACT_POINTS=$$CASSANDRA_CONTACT_POINTS"; \
+	else $(BIN)/cassandra-frames local start; fi
+
+integration: cassandra
+	$(PYTEST) tests/integration -q
+
+notebooks: install
+	@if ls notebooks/*.ipynb >/dev/null 2>&1; then $(PYTEST) --nbval-lax notebooks -q; \
+	else echo "no notebooks yet"; fi
+
+stop:
+	$(BIN)/cassandra-frames local stop
+
+status:
+	$(BIN)/cassandra-frames local status
+
+clean: stop
+	rm -rf $(VENV) .cassandra .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,30 @@
+"""cassandra_frames: Apache Cassandra tables in pandas, Dask and Arrow, and back again."""
+
+from __future__ import annotations
+
+from cassandra_frames.config import ConnectionConfig
+from cassandra_frames.errors import (
+    CassandraFramesError,
+    ConnectionError,
+    LocalClusterError,
+    NotInstalledError,
+    PlanError,
+    ReadError,
+    SchemaError,
+    WriteError,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CassandraFramesError",
+    "ConnectionConfig",
+    "ConnectionError",
+    "LocalClusterError",
+    "NotInstalledError",
+    "PlanError",
+    "ReadError",
+    "SchemaError",
+    "WriteError",
+    "__version__",
+]

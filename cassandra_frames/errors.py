@@ -1,0 +1,58 @@
+"""Exception hierarchy of cassandra_frames.
+
+Every error the library raises on purpose derives from :class:`CassandraFramesError`, so a caller can catch
+the whole family in one ``except`` and a CLI can print the message without a traceback. Each message names
+what was wrong and what to do about it.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CassandraFramesError",
+    "ConnectionError",
+    "LocalClusterError",
+    "NotInstalledError",
+    "PlanError",
+    "ReadError",
+    "SchemaError",
+    "WriteError",
+]
+
+
+class CassandraFramesError(Exception):
+    """Base class of every error raised by cassandra_frames."""
+
+
+class NotInstalledError(CassandraFramesError, ImportError):
+    """An optional dependency is missing; the message names the pip extra that provides it."""
+
+    def __init__(self, module: str, extra: str) -> None:
+        super().__init__(
+            f"{module!r} is not installed; install it with: pip install 'cassandra-frames[{extra}]'"
+        )
+        self.module = module
+        self.extra = extra
+
+
+class LocalClusterError(CassandraFramesError):
+    """The local Cassandra launcher could not download, configure, start or stop a node."""
+
+
+class ConnectionError(CassandraFramesError):
+    """The cluster could not be reached or refused the credentials."""
+
+
+class SchemaError(CassandraFramesError):
+    """A keyspace, table, column or type does not exist or does not fit."""
+
+
+class PlanError(CassandraFramesError):
+    """The token-range plan cannot be made (unsupported partitioner, bad split options)."""
+
+
+class ReadError(CassandraFramesError):
+    """A token range could not be read after all retries; the message names the range."""
+
+
+class WriteError(CassandraFramesError):
+    """Rows could not be written; the message names the row, column and value."""

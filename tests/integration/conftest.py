@@ -1,0 +1,57 @@
+"""Fixtures that give integration tests a REAL Cassandra 5 node.
+
+``CASSANDRA_CONTACT_POINTS`` set → that cluster is used as it is. Otherwise the project's own launcher starts
+(or finds running) the local node in ``<repo>/.cassandra``. A node that cannot be reached FAILS the run —
+there is no skip, in CI or anywhere else.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cassandra_frames import local
+from cassandra_frames.config import ConnectionConfig
+from cassandra_frames.engine.session import connect
+from cassandra_frames.errors import CassandraFramesError
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def cassandra_config() -> ConnectionConfig:
+    """Connection settings of the cluster under test (started by the project when none is named)."""
+    if os.environ.get("CASSANDRA_CONTACT_POINTS"):
+        return ConnectionConfig.from_env()
+    try:
+        cluster = local.start(REPO / local.DEFAULT_DIR, log=print)
+    except CassandraFramesError as exc:
+        pytest.fail(f"the local Cassandra node could not start: {exc}", pytrace=False)
+    return cluster.connection_config()
+
+
+@pytest.fixture(scope="session")
+def cassandra_session(cassandra_config: ConnectionConfig) -> Iterator[Any]:
+    """A live ``cassandra.cluster.Session`` on the cluster under test."""
+    try:
+        session = connect(cassandra_config)
+    except CassandraFramesError as exc:
+        pytest.fail(f"Cassandra is not reachable: {exc}", pytrace=False)
+    yield session
+    session.cluster.shutdown()
+
+
+@pytest.fixture
+def keyspace(cassandra_session: Any) -> Iterator[str]:
+    """A fresh keyspace (RF 1, uuid-suffixed) dropped after the test."""
+    name = f"cf_test_{uuid.uuid4().hex[:12]}"
+    cassandra_session.execute(
+        f"CREATE KEYSPACE {name} WITH replication = {{'class': 'SimpleStrategy', 'replication_factor': 1}}"
+    )
+    yield name
+    cassandra_session.execute(f"DROP KEYSPACE IF EXISTS {name}", timeout=120)
