@@ -28,6 +28,8 @@ def test_reset_without_tls_suggests_tls() -> None:
 
 
 def test_no_credentials_against_auth_cluster_asks_for_a_login() -> None:
-    msg = _explain(ConnectionConfig(), {"127.0.0.1:9042": AuthenticationFailed("Remote end requires authentication")})
+    msg = _explain(
+        ConnectionConfig(), {"127.0.0.1:9042": AuthenticationFailed("Remote end requires authentication")}
+    )
     assert "requires a login" in msg
     assert "password_env" in msg
