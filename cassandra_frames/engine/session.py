@@ -16,7 +16,7 @@ from typing import Any
 from cassandra_frames.config import ConnectionConfig
 from cassandra_frames.errors import CassandraFramesError, ConnectionError
 
-__all__ = ["clear_sessions", "connect", "get_session"]
+__all__ = ["clear_sessions", "close_session", "connect", "get_session"]
 
 _lock = threading.Lock()
 _sessions: dict[ConnectionConfig, Any] = {}
@@ -30,6 +30,14 @@ def clear_sessions(shutdown: bool = True) -> None:
     if shutdown:
         for session in items:
             session.cluster.shutdown()
+
+
+def close_session(config: ConnectionConfig) -> None:
+    """Shut down and forget the cached session of ``config`` (no-op when there is none)."""
+    with _lock:
+        session = _sessions.pop(config, None)
+    if session is not None:
+        session.cluster.shutdown()
 
 
 def _after_fork_in_child() -> None:

@@ -1,0 +1,207 @@
+"""Shared benchmark plumbing: the node, data sets, and running one contender in its own process.
+
+Each contender runs in a fresh Python process (``python benchmarks/<script>.py --contender NAME …``) so its
+peak RSS is its own (``wait4`` rusage of the child). The Cassandra node's CPU time during the run is read
+from ``/proc/<pid>/stat`` to show when the node, not the client, is the ceiling.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from cassandra_frames import datasets, local  # noqa: E402
+from cassandra_frames.config import ConnectionConfig  # noqa: E402
+from cassandra_frames.engine.session import connect  # noqa: E402
+
+KEYSPACE = "bench"
+SYNTH_ROWS = 1_000_000
+SYNTH_PER_PARTITION = 100
+
+
+@dataclass
+class Result:
+    contender: str
+    dataset: str
+    rows: int
+    seconds: float
+    peak_rss_mb: float
+    node_cpu_s: float
+
+    @property
+    def rows_per_s(self) -> float:
+        return self.rows / self.seconds if self.seconds else 0.0
+
+
+def node_config() -> tuple[ConnectionConfig, int | None]:
+    """Connection to the benchmark node and the node's pid (None for an external cluster)."""
+    if os.environ.get("CASSANDRA_CONTACT_POINTS"):
+        return ConnectionConfig.from_env(), None
+    cluster = local.start(REPO / local.DEFAULT_DIR, log=print)
+    pid = int((cluster.node_dir(1) / "cassandra.pid").read_text())
+    return cluster.connection_config(), pid
+
+
+def cpu_seconds(pid: int | None) -> float:
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _write_batches(session: Any, prepared: Any, rows_by_partition: dict[Any, list[tuple[Any, ...]]]) -> None:
+    """Unlogged batches of <= 50 rows, each within one partition, 64 in flight."""
+    from cassandra.query import BatchStatement, BatchType
+
+    futures = []
+    for rows in rows_by_partition.values():
+        for i in range(0, len(rows), 50):
+            batch = BatchStatement(batch_type=BatchType.UNLOGGED)
+            for row in rows[i : i + 50]:
+                batch.add(prepared, row)
+            futures.append(session.execute_async(batch, timeout=60))
+            if len(futures) >= 64:
+                for f in futures:
+                    f.result()
+                futures = []
+    for f in futures:
+        f.result()
+
+
+def ensure_datasets(config: ConnectionConfig) -> None:
+    """Create ``bench.flights`` (336,776 rows) and ``bench.synthetic`` (1,000,000 rows) once."""
+    session = connect(config)
+    try:
+        session.execute(
+            f"CREATE KEYSPACE IF NOT EXISTS {KEYSPACE} "
+            "WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}"
+        )
+        done = {
+            r[0]
+            for r in session.execute(
+                "SELECT table_name FROM system_schema.tables WHERE keyspace_name = %s", (KEYSPACE,)
+            )
+        }
+        if "flights" not in done or _count(session, "flights") != datasets.FLIGHTS_ROWS:
+            t0 = time.perf_counter()
+            session.execute(f"DROP TABLE IF EXISTS {KEYSPACE}.flights", timeout=120)
+            session.execute(datasets.FLIGHTS_CQL.format(table=f"{KEYSPACE}.flights"), timeout=120)
+            data = datasets.flights()
+            names = data.schema.names
+            cols = ", ".join(f'"{n}"' for n in names)
+            insert = session.prepare(
+                f"INSERT INTO {KEYSPACE}.flights ({cols}) VALUES ({', '.join('?' * len(names))})"
+            )
+            by_part: dict[Any, list[tuple[Any, ...]]] = {}
+            for row in zip(*(c.to_pylist() for c in data.columns), strict=True):
+                by_part.setdefault(row[:3], []).append(row)
+            _write_batches(session, insert, by_part)
+            print(f"loaded bench.flights in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+        if "synthetic" not in done or _count(session, "synthetic") != SYNTH_ROWS:
+            t0 = time.perf_counter()
+            session.execute(f"DROP TABLE IF EXISTS {KEYSPACE}.synthetic", timeout=120)
+            session.execute(
+                f"CREATE TABLE {KEYSPACE}.synthetic (pk bigint, ck int, i int, b bigint, d double, "
+                "f float, t text, ts timestamp, flag boolean, u uuid, PRIMARY KEY (pk, ck))",
+                timeout=120,
+            )
+            insert = session.prepare(
+                f"INSERT INTO {KEYSPACE}.synthetic (pk, ck, i, b, d, f, t, ts, flag, u) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            )
+            import datetime as dt
+            import uuid
+
+            base = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+            by_part = {}
+            for n in range(SYNTH_ROWS):
+                pk, ck = divmod(n, SYNTH_PER_PARTITION)
+                by_part.setdefault(pk, []).append(
+                    (
+                        pk,
+                        ck,
+                        n,
+                        n * 7919,
+                        n / 3,
+                        float(n % 1000) / 7,
+                        f"row-{n:08d}",
+                        base + dt.timedelta(seconds=n),
+                        n % 2 == 0,
+                        uuid.UUID(int=n),
+                    )
+                )
+            _write_batches(session, insert, by_part)
+            print(f"loaded bench.synthetic in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    finally:
+        session.cluster.shutdown()
+
+
+def _count(session: Any, table: str) -> int:
+    from cassandra.query import SimpleStatement
+
+    stmt = SimpleStatement(f"SELECT count(*) FROM {KEYSPACE}.{table}", fetch_size=5000)
+    return int(session.execute(stmt, timeout=300).one()[0])
+
+
+def run_contender(script: Path, contender: str, dataset: str, extra: Sequence[str] = ()) -> Result:
+    """Run one contender in a child process; its stdout's last line is JSON ``{"rows", "seconds"}``."""
+    _, pid = node_config_quiet()
+    cpu0 = cpu_seconds(pid)
+    proc = subprocess.run(
+        [sys.executable, str(script), "--contender", contender, "--dataset", dataset, *extra],
+        stdout=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"{contender} on {dataset} failed (exit {proc.returncode})")
+    data = json.loads(proc.stdout.strip().splitlines()[-1])
+    return Result(
+        contender,
+        dataset,
+        int(data["rows"]),
+        float(data["seconds"]),
+        float(data["peak_rss_mb"]),
+        cpu_seconds(pid) - cpu0,
+    )
+
+
+_cfg_cache: tuple[ConnectionConfig, int | None] | None = None
+
+
+def node_config_quiet() -> tuple[ConnectionConfig, int | None]:
+    global _cfg_cache
+    if _cfg_cache is None:
+        _cfg_cache = node_config()
+    return _cfg_cache
+
+
+def peak_rss_mb() -> float:
+    """This process's peak RSS in MiB (from /proc/self/status VmHWM)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def table(results: Sequence[Result]) -> str:
+    lines = [
+        "| data set | contender | rows | seconds | rows/s | peak RSS (MiB) | node CPU (s) |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r.dataset} | {r.contender} | {r.rows:,} | {r.seconds:.2f} | {r.rows_per_s:,.0f} | "
+            f"{r.peak_rss_mb:,.0f} | {r.node_cpu_s:.1f} |"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,161 @@
+"""Read benchmark: read_cassandra vs a naive driver loop vs cqlsh COPY TO vs a null client.
+
+    .venv/bin/python benchmarks/read.py            # all contenders, both data sets, a markdown table
+
+Contenders (each in its own process, same node, same run):
+- ``read_cassandra``: ``read_cassandra("bench.<t>").compute()`` (Dask threads scheduler) → pandas
+- ``sample_1pct``: ``read_cassandra(..., sample=0.01).compute()``
+- ``naive``: ``pd.DataFrame(list(session.execute("SELECT * …")))``
+- ``cqlsh_copy``: ``cqlsh -e "COPY bench.<t> TO '<tmp>.csv'"`` (the cqlsh from PyPI; CSV, not a frame)
+- ``null_client``: the driver fetches every page of every token range (same ranges and concurrency as
+  read_cassandra) and discards it: the node's own ceiling on this machine
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import (
+    KEYSPACE,
+    ensure_datasets,
+    node_config_quiet,
+    peak_rss_mb,
+    run_contender,
+    table,
+)
+
+CONTENDERS = ["read_cassandra", "sample_1pct", "naive", "cqlsh_copy", "null_client"]
+DATASETS = ["flights", "synthetic"]
+
+
+def _read_cassandra(name: str, sample: float | None = None) -> int:
+    from cassandra_frames import read_cassandra
+
+    cfg, _ = node_config_quiet()
+    df = read_cassandra(f"{KEYSPACE}.{name}", connection=cfg, sample=sample, random_state=0).compute()
+    return len(df)
+
+
+def _naive(name: str) -> int:
+    import pandas as pd
+
+    from cassandra_frames.engine.session import connect
+
+    cfg, _ = node_config_quiet()
+    session = connect(cfg)
+    df = pd.DataFrame(list(session.execute(f"SELECT * FROM {KEYSPACE}.{name}", timeout=600)))
+    session.cluster.shutdown()
+    return len(df)
+
+
+def _cqlsh(name: str) -> tuple[int, float]:
+    cfg, _ = node_config_quiet()
+    host, port = cfg.endpoints()[0]
+    cqlsh = str(Path(sys.executable).with_name("cqlsh"))
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / f"{name}.csv"
+        subprocess.run(
+            [cqlsh, host, str(port), "-e", f"COPY {KEYSPACE}.{name} TO '{out}'"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        with out.open("rb") as fh:
+            rows = sum(1 for _ in fh)
+    child_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return rows, child_rss
+
+
+def _null_client(name: str) -> int:
+    """Same plan and concurrency as read_cassandra; pages are fetched and dropped, nothing decoded twice."""
+    from cassandra_frames.dask import READ_PROFILE, _ensure_read_profile, _prepare, _session_for, plan_read
+    from cassandra_frames.engine import runner
+    from cassandra_frames.engine.reader import FetchOptions, fetch_units
+
+    cfg, _ = node_config_quiet()
+    plan = plan_read(f"{KEYSPACE}.{name}", connection=cfg)
+    reader = plan.reader
+    session = _session_for(reader.connection)
+    _ensure_read_profile(session, 60)
+    text = reader._fetch_plan(reader.schema.names)[0]
+    prepared = _prepare(session, text)
+    counted = [0]
+
+    def discard(rows: list[object]) -> object:
+        counted[0] += len(rows)
+        return None
+
+    async def all_parts() -> None:
+        opts = FetchOptions(concurrency=reader.options.concurrency)
+        await asyncio.gather(
+            *(
+                fetch_units(session, prepared, units, discard, opts, execution_profile=READ_PROFILE)  # type: ignore[arg-type]
+                for units in plan.partitions
+            )
+        )
+
+    runner.run(all_parts())
+    return counted[0]
+
+
+def contender_main(contender: str, dataset: str) -> None:
+    t0 = time.perf_counter()
+    rss = None
+    if contender == "read_cassandra":
+        rows = _read_cassandra(dataset)
+    elif contender == "sample_1pct":
+        rows = _read_cassandra(dataset, sample=0.01)
+    elif contender == "naive":
+        rows = _naive(dataset)
+    elif contender == "cqlsh_copy":
+        rows, rss = _cqlsh(dataset)
+    elif contender == "null_client":
+        rows = _null_client(dataset)
+    else:
+        raise SystemExit(f"unknown contender {contender}")
+    seconds = time.perf_counter() - t0
+    print(json.dumps({"rows": rows, "seconds": seconds, "peak_rss_mb": max(rss or 0, peak_rss_mb())}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--contender", choices=CONTENDERS)
+    parser.add_argument("--dataset", choices=DATASETS)
+    parser.add_argument("--only", nargs="*", default=CONTENDERS, help="contenders to run")
+    parser.add_argument("--datasets", nargs="*", default=DATASETS)
+    args = parser.parse_args()
+    if args.contender:
+        contender_main(args.contender, args.dataset)
+        return
+    cfg, _ = node_config_quiet()
+    ensure_datasets(cfg)
+    results = []
+    for dataset in args.datasets:
+        for contender in args.only:
+            r = run_contender(Path(__file__), contender, dataset)
+            print(
+                f"{dataset:10s} {contender:15s} {r.rows:>9,} rows {r.seconds:7.2f} s "
+                f"{r.rows_per_s:>10,.0f} rows/s "
+                f"peak {r.peak_rss_mb:6.0f} MiB  node CPU {r.node_cpu_s:5.1f} s",
+                file=sys.stderr,
+            )
+            results.append(r)
+    print(table(results))
+    print(f"\n(machine: {os.cpu_count()} cores; node and client share them)")
+
+
+if __name__ == "__main__":
+    main()

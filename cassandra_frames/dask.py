@@ -1,0 +1,832 @@
+"""``read_cassandra``: a Cassandra table as a lazy Dask DataFrame, one partition per group of token ranges.
+
+The client process reads the table's metadata and the ring, plans token ranges (``planner``) and builds
+``dd.from_map(ReadPartition(...), partition_specs, meta=...)``. Each partition spec is a tuple of picklable
+:class:`~cassandra_frames.engine.reader.ReadUnit`; the reader callable holds only picklable settings (a
+:class:`ConnectionConfig`, never a password) and opens one session per worker process on first use.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import difflib
+import functools
+import itertools
+import math
+import os
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Literal
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from cassandra_frames import cql, planner, schema
+from cassandra_frames.config import ConnectionConfig
+from cassandra_frames.engine import runner
+from cassandra_frames.engine.reader import FetchOptions, ReadUnit, fetch_units
+from cassandra_frames.engine.session import get_session
+from cassandra_frames.errors import CassandraFramesError, SchemaError
+
+__all__ = ["ReadPartition", "plan_read", "read_cassandra"]
+
+READ_PROFILE = "cassandra_frames_read"
+_FILTER_OPS = {"==", "=", "!=", "<", "<=", ">", ">=", "in", "not in"}
+_SAI_OPS = {"==", "<", "<=", ">", ">="}
+
+Filter = tuple[str, str, Any]
+DtypeBackend = Literal["pyarrow", "numpy_nullable"]
+
+
+# ------------------------------------------------------------------------------------ connections
+
+_registry_lock = threading.Lock()
+_registered_sessions: dict[int, Any] = {}
+
+
+@dataclasses.dataclass(frozen=True)
+class SessionRef:
+    """A user-supplied driver session, usable only in the process that owns it (threads scheduler)."""
+
+    key: int
+    pid: int
+
+    def session(self) -> Any:
+        with _registry_lock:
+            session = _registered_sessions.get(self.key)
+        if session is None or self.pid != os.getpid():
+            raise CassandraFramesError(
+                "a cassandra.cluster.Session cannot travel to another process (a distributed worker): "
+                "pass connection=ConnectionConfig(...) instead so each worker opens its own session"
+            )
+        return session
+
+
+ConnectionRef = ConnectionConfig | SessionRef
+
+
+def _register(session: Any) -> SessionRef:
+    with _registry_lock:
+        _registered_sessions[id(session)] = session
+    return SessionRef(id(session), os.getpid())
+
+
+def resolve_connection(connection: Any) -> tuple[ConnectionRef, Any]:
+    """Turn ``connection`` (None, ConnectionConfig, Session, Cluster, async-cassandra session) into a
+    picklable reference and a live session in this process."""
+    if connection is None:
+        connection = ConnectionConfig.from_env()
+    if isinstance(connection, ConnectionConfig):
+        return connection, get_session(connection)
+    inner = getattr(connection, "_session", None)  # async-cassandra wraps a driver session
+    if inner is not None and hasattr(inner, "execute_async"):
+        connection = inner
+    if hasattr(connection, "execute_async") and hasattr(connection, "cluster"):
+        return _register(connection), connection
+    if hasattr(connection, "connect") and hasattr(connection, "metadata"):
+        session = connection.connect()
+        return _register(session), session
+    raise CassandraFramesError(
+        f"connection must be a ConnectionConfig, a cassandra Session or Cluster, not {type(connection)!r}"
+    )
+
+
+def _session_for(ref: ConnectionRef) -> Any:
+    return get_session(ref) if isinstance(ref, ConnectionConfig) else ref.session()
+
+
+def _ensure_read_profile(session: Any, request_timeout: float) -> None:
+    cluster = session.cluster
+    if READ_PROFILE in cluster.profile_manager.profiles:
+        return
+    from cassandra.cluster import ExecutionProfile
+    from cassandra.query import tuple_factory
+
+    default = cluster.profile_manager.default
+    profile = ExecutionProfile(
+        load_balancing_policy=default.load_balancing_policy,
+        retry_policy=default.retry_policy,
+        request_timeout=request_timeout,
+        row_factory=tuple_factory,
+    )
+    with contextlib.suppress(ValueError):  # another thread added it first
+        cluster.add_execution_profile(READ_PROFILE, profile)
+
+
+_prepared_lock = threading.Lock()
+_prepared: dict[tuple[int, str], Any] = {}
+
+
+def _prepare(session: Any, text: str) -> Any:
+    key = (id(session), text)
+    with _prepared_lock:
+        stmt = _prepared.get(key)
+    if stmt is None:
+        stmt = session.prepare(text)
+        with _prepared_lock:
+            _prepared[key] = stmt
+    return stmt
+
+
+# ------------------------------------------------------------------------------------ metadata
+
+
+def _split_name(table: str, keyspace: str | None) -> tuple[str, str]:
+    if keyspace is None:
+        if "." not in table:
+            raise SchemaError(f"table {table!r} names no keyspace: use 'keyspace.table' or keyspace=...")
+        keyspace, table = table.split(".", 1)
+    return keyspace.strip('"'), table.strip('"')
+
+
+def _close(name: str, options: Iterable[str]) -> str:
+    matches = difflib.get_close_matches(name, list(options), n=3, cutoff=0.5)
+    return f"; did you mean {', '.join(repr(m) for m in matches)}?" if matches else ""
+
+
+def table_metadata(session: Any, keyspace: str, table: str) -> tuple[Any, Any]:
+    """Driver (KeyspaceMetadata, TableMetadata), refreshed once when missing; clear error otherwise."""
+    meta = session.cluster.metadata
+    for attempt in range(2):
+        ks = meta.keyspaces.get(keyspace)
+        tbl = ks.tables.get(table) if ks is not None else None
+        if tbl is not None:
+            return ks, tbl
+        if attempt == 0:
+            session.cluster.refresh_schema_metadata(max_schema_agreement_wait=10)
+    if ks is None:
+        raise SchemaError(f"keyspace {keyspace!r} does not exist{_close(keyspace, meta.keyspaces)}")
+    raise SchemaError(f"table {keyspace}.{table} does not exist{_close(table, ks.tables)}")
+
+
+# ------------------------------------------------------------------------------------ filters
+
+
+@dataclasses.dataclass(frozen=True)
+class FilterPlan:
+    """Where each filter goes: CQL restrictions, partition keys to read directly, or client side."""
+
+    cql: tuple[str, ...] = ()
+    cql_params: tuple[Any, ...] = ()
+    partitions: tuple[tuple[Any, ...], ...] | None = None
+    token_low: int | None = None
+    token_high: int | None = None
+    client: tuple[tuple[Filter, ...], ...] = ()
+    allow_filtering: bool = False
+
+
+def _normalise_filters(filters: Any) -> list[list[Filter]]:
+    if not filters:
+        return []
+    if not isinstance(filters, list | tuple):
+        raise CassandraFramesError(
+            "filters must be a list of (column, op, value) tuples, or a list of such lists (OR of ANDs)"
+        )
+    if all(isinstance(f, tuple) for f in filters):
+        groups = [list(filters)]
+    elif all(isinstance(f, list) for f in filters):
+        groups = [list(g) for g in filters]
+    else:
+        raise CassandraFramesError(
+            "filters mixes tuples and lists: use [(col, op, value), ...] or [[...], [...]] (DNF)"
+        )
+    for group in groups:
+        for f in group:
+            if not (isinstance(f, tuple) and len(f) == 3 and isinstance(f[0], str)):
+                raise CassandraFramesError(f"filter {f!r} is not a (column, op, value) tuple")
+            if f[1] not in _FILTER_OPS:
+                raise CassandraFramesError(
+                    f"filter {f!r}: operator {f[1]!r} is not supported; use one of {sorted(_FILTER_OPS)}"
+                )
+            if f[1] in ("in", "not in") and not isinstance(f[2], list | tuple | set | frozenset):
+                raise CassandraFramesError(f"filter {f!r}: {f[1]!r} needs a list of values")
+    return groups
+
+
+def _sai_columns(table_meta: Any) -> set[str]:
+    out = set()
+    for index in table_meta.indexes.values():
+        options = dict(index.index_options or {})
+        if "StorageAttachedIndex" in str(options.get("class_name", "")):
+            target = str(options.get("target", "")).strip('"')
+            out.add(target)
+    return out
+
+
+def plan_filters(
+    groups: list[list[Filter]], table_meta: Any, partitioner: planner.Partitioner, allow_filtering: bool
+) -> FilterPlan:
+    """Decide what each filter becomes (see :func:`read_cassandra`)."""
+    if not groups:
+        return FilterPlan()
+    columns = list(table_meta.columns)
+    for group in groups:
+        for col, op, _ in group:
+            if col != "token" and col not in table_meta.columns:
+                raise SchemaError(
+                    f"filter on unknown column {col!r} of {table_meta.keyspace_name}.{table_meta.name}"
+                    f"{_close(col, columns)}"
+                )
+            if col == "token" and op not in ("<", "<=", ">", ">="):
+                raise CassandraFramesError(
+                    f"filter ('token', {op!r}, …): token filters take <, <=, > or >= (token bounds)"
+                )
+    if len(groups) > 1:  # OR of ANDs: read the ring once, filter on the client
+        if any(col == "token" for g in groups for col, _, _ in g):
+            raise CassandraFramesError("token bounds cannot be combined with OR groups; use one AND group")
+        return FilterPlan(client=tuple(tuple(g) for g in groups))
+
+    group = groups[0]
+    pk = [c.name for c in table_meta.partition_key]
+    ck = [c.name for c in table_meta.clustering_key]
+    sai = _sai_columns(table_meta)
+    cql_parts: list[str] = []
+    params: list[Any] = []
+    client: list[Filter] = []
+    low = high = None
+
+    # token bounds → narrow the planned ranges
+    for col, op, value in group:
+        if col != "token":
+            continue
+        v = int(value)
+        if op in (">", ">="):
+            bound = v if op == ">" else v - 1
+            low = bound if low is None else max(low, bound)
+        else:
+            bound = v if op == "<=" else v - 1
+            high = bound if high is None else min(high, bound)
+    rest = [f for f in group if f[0] != "token"]
+
+    # full partition key with == / in → direct partition reads
+    eq: dict[str, list[Any]] = {}
+    for col, op, value in rest:
+        if col in pk and op in ("==", "=", "in"):
+            values = list(value) if op == "in" else [value]
+            eq[col] = [v for v in eq.get(col, values) if v in values] if col in eq else values
+    partitions = None
+    used: set[int] = set()
+    if pk and all(c in eq for c in pk):
+        partitions = tuple(itertools.product(*(eq[c] for c in pk)))
+        used |= {i for i, f in enumerate(rest) if f[0] in pk and f[1] in ("==", "=", "in")}
+        # clustering restrictions after a full key: == / in on a prefix, then one range column
+        for c in ck:
+            mine = [(i, f) for i, f in enumerate(rest) if f[0] == c and i not in used]
+            eqs = [(i, f) for i, f in mine if f[1] in ("==", "=")]
+            ranges = [(i, f) for i, f in mine if f[1] in ("<", "<=", ">", ">=")]
+            if len(eqs) == 1 and not ranges:
+                i, f = eqs[0]
+                cql_parts.append(f"{cql.quote(c)} = ?")
+                params.append(f[2])
+                used.add(i)
+                continue
+            for i, f in ranges:
+                cql_parts.append(f"{cql.quote(c)} {f[1]} ?")
+                params.append(f[2])
+                used.add(i)
+            break
+
+    for i, (col, op, value) in enumerate(rest):
+        if i in used:
+            continue
+        if allow_filtering and op in ("==", "=", "<", "<=", ">", ">=", "in"):
+            if op == "in":
+                cql_parts.append(f"{cql.quote(col)} IN ?")
+                params.append(list(value))
+            else:
+                cql_parts.append(f"{cql.quote(col)} {'=' if op == '==' else op} ?")
+                params.append(value)
+        elif col in sai and col not in pk and col not in ck and op in _SAI_OPS:
+            cql_parts.append(f"{cql.quote(col)} {'=' if op == '==' else op} ?")
+            params.append(value)
+        else:
+            client.append((col, op, value))
+    return FilterPlan(
+        cql=tuple(cql_parts),
+        cql_params=tuple(params),
+        partitions=partitions,
+        token_low=low,
+        token_high=high,
+        client=(tuple(client),) if client else (),
+        allow_filtering=allow_filtering and bool(cql_parts),
+    )
+
+
+def _client_mask(table: pa.Table, groups: Sequence[Sequence[Filter]]) -> pa.Array:
+    ors = None
+    for group in groups:
+        ands = None
+        for col, op, value in group:
+            arr = table.column(col)
+            if op in ("==", "="):
+                m = pc.equal(arr, value)
+            elif op == "!=":
+                m = pc.not_equal(arr, value)
+            elif op == "<":
+                m = pc.less(arr, value)
+            elif op == "<=":
+                m = pc.less_equal(arr, value)
+            elif op == ">":
+                m = pc.greater(arr, value)
+            elif op == ">=":
+                m = pc.greater_equal(arr, value)
+            elif op == "in":
+                m = pc.is_in(arr, value_set=pa.array(list(value), type=arr.type))
+            else:
+                m = pc.invert(pc.is_in(arr, value_set=pa.array(list(value), type=arr.type)))
+            m = pc.fill_null(m, False)
+            ands = m if ands is None else pc.and_(ands, m)
+        if ands is not None:
+            ors = ands if ors is None else pc.or_(ors, ands)
+    assert ors is not None
+    return ors
+
+
+# ------------------------------------------------------------------------------------ the reader
+
+
+def _plain_array(values: Sequence[Any], arrow_type: pa.DataType) -> pa.Array:
+    return pa.array(values, type=arrow_type)
+
+
+@dataclasses.dataclass(frozen=True)
+class ReadPartition:
+    """The per-partition function given to ``dd.from_map``: picklable settings, no live objects.
+
+    Called with one partition's units and (from Dask's projection pushdown) the columns to read.
+    """
+
+    connection: ConnectionRef
+    keyspace: str
+    table: str
+    schema: pa.Schema
+    partition_key: tuple[str, ...]
+    udts: Mapping[str, Sequence[tuple[str, str]]]
+    extras: tuple[tuple[str, str, str], ...]  # (output name, CQL expression, kind) for writetime/ttl/token
+    filters: FilterPlan
+    options: FetchOptions
+    dtype_backend: DtypeBackend
+    direct: bool  # units are single partitions (pk = ?) instead of token ranges
+    exact_numbers: bool = True
+
+    def output_schema(self, columns: Sequence[str] | None = None) -> pa.Schema:
+        """Arrow schema of what a partition returns for ``columns`` (all when ``None``)."""
+        if columns is None:
+            return self.schema
+        missing = [c for c in columns if c not in self.schema.names]
+        if missing:
+            raise SchemaError(
+                f"unknown column {missing[0]!r} of {self.keyspace}.{self.table}"
+                f"{_close(missing[0], self.schema.names)}"
+            )
+        return pa.schema([self.schema.field(c) for c in columns])
+
+    def _fetch_plan(self, columns: Sequence[str]) -> tuple[str, list[str], pa.Schema]:
+        """Statement text, fetched column names and the fetched Arrow schema for ``columns``."""
+        wanted = list(columns)
+        for group in self.filters.client:
+            wanted += [c for c, _, _ in group if c not in wanted]
+        if not wanted:  # a row count (len(ddf)) still needs one column per row
+            wanted = [self.partition_key[0]]
+        extras = {name: (expr, kind) for name, expr, kind in self.extras}
+        exprs = []
+        for name in wanted:
+            if name in extras:
+                exprs.append(f"{extras[name][0]} AS {cql.quote(name)}")
+            else:
+                field = self.schema.field(name)
+                exprs.append(schema.select_expression(name, field.metadata[b"cql_type"].decode()))
+        build = cql.select_partition if self.direct else cql.select_range
+        text = build(
+            self.keyspace,
+            self.table,
+            exprs,
+            self.partition_key,
+            self.filters.cql,
+            allow_filtering=self.filters.allow_filtering,
+        )
+        return text, wanted, pa.schema([self.schema.field(c) for c in wanted])
+
+    def _converter(self, fetched: pa.Schema) -> Callable[[list[Any]], pa.RecordBatch]:
+        convs: list[Callable[[Sequence[Any]], pa.Array]] = []
+        for field in fetched:
+            cql_type = field.metadata.get(b"cql_type", b"").decode() if field.metadata else ""
+            if field.metadata and field.metadata.get(b"role") == b"extra":
+                convs.append(functools.partial(_plain_array, arrow_type=field.type))
+            else:
+                convs.append(schema.fetched_converter(cql_type, self.udts, exact_numbers=self.exact_numbers))
+
+        def convert(rows: list[Any]) -> pa.RecordBatch:
+            cols = list(zip(*rows, strict=True)) if rows else [() for _ in convs]
+            return pa.RecordBatch.from_arrays(
+                [conv(col) for conv, col in zip(convs, cols, strict=True)], schema=fetched
+            )
+
+        return convert
+
+    async def fetch_table(self, units: Sequence[ReadUnit], columns: Sequence[str] | None = None) -> pa.Table:
+        """Read ``units`` on the engine loop into one Arrow table with the output schema."""
+        out_schema = self.output_schema(columns)
+        session = _session_for(self.connection)
+        _ensure_read_profile(session, self.options.timeout)
+        text, _, fetched = self._fetch_plan(out_schema.names)
+        prepared = _prepare(session, text)
+        params = self.filters.cql_params
+        bound_units = [dataclasses.replace(u, params=(*u.params, *params)) for u in units]
+        batches = await fetch_units(
+            session,
+            prepared,
+            bound_units,
+            self._converter(fetched),
+            self.options,
+            execution_profile=READ_PROFILE,
+        )
+        table = pa.Table.from_batches(batches, schema=fetched)
+        if self.filters.client:
+            table = table.filter(_client_mask(table, self.filters.client))
+        return table.select(out_schema.names) if out_schema.names else table.select([])
+
+    def __call__(self, units: Sequence[ReadUnit], columns: Sequence[str] | None = None) -> pd.DataFrame:
+        table = runner.run(self.fetch_table(units, columns))
+        if not table.column_names:
+            return pd.DataFrame(index=pd.RangeIndex(table.num_rows))
+        return schema.to_pandas(table, self.dtype_backend)
+
+
+# ------------------------------------------------------------------------------------ planning
+
+
+def _dask_threads() -> int:
+    try:
+        from distributed import get_client
+
+        client = get_client()
+        nthreads: dict[str, int] = client.nthreads()  # type: ignore[no-untyped-call]
+        return max(1, sum(nthreads.values()))
+    except (ImportError, ValueError):
+        pass
+    import dask
+
+    workers = dask.config.get("num_workers", None)
+    if workers:
+        return int(workers)
+    from dask.system import CPU_COUNT
+
+    return int(CPU_COUNT)
+
+
+def _ring(session: Any, keyspace: str) -> tuple[planner.Partitioner, list[planner.TokenRange]]:
+    meta = session.cluster.metadata
+    part = planner.partitioner_for(meta.partitioner or "")
+    tm = meta.token_map
+    if tm is None or not tm.ring:
+        raise CassandraFramesError("the driver has no token map (metadata disabled?): cannot plan ranges")
+    replicas = {t.value: tuple(str(h.address) for h in tm.get_replicas(keyspace, t)) for t in tm.ring}
+    return part, planner.ring_ranges([t.value for t in tm.ring], replicas, part)
+
+
+def _estimate_bytes(
+    session: Any,
+    keyspace: str,
+    table: str,
+    ranges: Sequence[planner.TokenRange],
+    pk: Sequence[str],
+    row_bytes: int,
+) -> float | None:
+    """Table size from ``system.size_estimates`` on every node; a row-count probe when they are empty."""
+    from cassandra.query import SimpleStatement
+
+    total = 0.0
+    q = SimpleStatement(
+        "SELECT mean_partition_size, partitions_count FROM system.size_estimates "
+        "WHERE keyspace_name = %s AND table_name = %s"
+    )
+    for host in session.cluster.metadata.all_hosts():
+        if host.is_up is False:
+            continue
+        try:
+            rows = session.execute(q, (keyspace, table), host=host, timeout=10)
+        except Exception:  # noqa: BLE001 - estimates are a hint; the probe below covers their absence
+            continue
+        total += sum((r[0] or 0) * (r[1] or 0) for r in rows)
+    if total > 0:
+        return total
+    # probe: count the rows in 16 thin slices spread over the ring
+    part = planner.MURMUR3
+    slices = planner.sample_ranges(ranges, 1 / 256, random_state=0, partitioner=part, pieces=4096)[:16]
+    if not slices:
+        return None
+    covered = sum(r.width(part) for r in slices) / (part.max_token - part.min_token)
+    tok = cql.token_expr(pk)
+    stmt = SimpleStatement(
+        f"SELECT count(*) FROM {cql.qualified(keyspace, table)} WHERE {tok} > %s AND {tok} <= %s"
+    )
+    rows = 0
+    for r in slices:
+        rows += int(session.execute(stmt, (r.start, r.end), timeout=30).one()[0])
+    if rows == 0:
+        return None
+    return rows / covered * row_bytes
+
+
+def _row_bytes(arrow_schema: pa.Schema) -> int:
+    size = 0
+    for field in arrow_schema:
+        t = field.type
+        size += (t.bit_width // 8) if pa.types.is_primitive(t) and t.bit_width >= 8 else 24
+    return max(size, 8)
+
+
+@dataclasses.dataclass(frozen=True)
+class ReadPlan:
+    """What :func:`read_cassandra` builds before handing it to Dask (also used by ``aio``)."""
+
+    reader: ReadPartition
+    partitions: list[tuple[ReadUnit, ...]]
+    columns: list[str] | None
+    meta: pd.DataFrame
+
+
+def _extras(
+    table_meta: Any, writetime: Any, ttl: Any, token_column: bool, partitioner: planner.Partitioner
+) -> list[tuple[str, str, str, pa.DataType]]:
+    pk = [c.name for c in table_meta.partition_key]
+    ck = [c.name for c in table_meta.clustering_key]
+    eligible = []
+    for name, col in table_meta.columns.items():
+        t = schema.parse_cql_type(col.cql_type)
+        multicell = t.name in ("list", "set", "map") and not t.frozen
+        if name in pk or name in ck or t.name == "counter" or multicell:
+            continue
+        eligible.append(name)
+    out: list[tuple[str, str, str, pa.DataType]] = []
+    for option, func, suffix, typ in (
+        (writetime, "WRITETIME", "_writetime", pa.int64()),
+        (ttl, "TTL", "_ttl", pa.int32()),
+    ):
+        if not option:
+            continue
+        names = eligible if option is True else list(option)
+        for name in names:
+            if name not in eligible:
+                why = (
+                    "it does not exist"
+                    if name not in table_meta.columns
+                    else "it is a key, counter or non-frozen collection"
+                )
+                raise SchemaError(f"{func}({name!r}) is not available: {why}; eligible: {eligible}")
+            out.append((f"{name}{suffix}", f"{func}({cql.quote(name)})", func.lower(), typ))
+    if token_column:
+        typ = pa.int64() if partitioner is planner.MURMUR3 else pa.string()
+        out.append(("token", cql.token_expr(pk), "token", typ))
+    return out
+
+
+def plan_read(
+    table: str,
+    *,
+    keyspace: str | None = None,
+    connection: Any = None,
+    columns: Sequence[str] | None = None,
+    filters: Any = None,
+    split_size_mb: float = 64,
+    npartitions: int | None = None,
+    sample: float | None = None,
+    random_state: int | None = None,
+    dtype_backend: DtypeBackend = "pyarrow",
+    consistency: str = "LOCAL_ONE",
+    fetch_size: int = 5000,
+    concurrency: int = 4,
+    writetime: Any = None,
+    ttl: Any = None,
+    token_column: bool = False,
+    allow_filtering: bool = False,
+    exact_numbers: bool = True,
+) -> ReadPlan:
+    """Everything :func:`read_cassandra` decides before reading: schema, ranges, partitions, meta."""
+    if dtype_backend not in ("pyarrow", "numpy_nullable"):
+        raise CassandraFramesError(
+            f"dtype_backend must be 'pyarrow' or 'numpy_nullable', not {dtype_backend!r}"
+        )
+    if split_size_mb <= 0:
+        raise CassandraFramesError(f"split_size_mb must be positive, not {split_size_mb}")
+    if npartitions is not None and npartitions < 1:
+        raise CassandraFramesError(f"npartitions must be at least 1, not {npartitions}")
+    from cassandra import ConsistencyLevel
+
+    if consistency.upper() not in ConsistencyLevel.name_to_value:
+        raise CassandraFramesError(
+            f"consistency {consistency!r} is not a consistency level; use one of "
+            f"{sorted(ConsistencyLevel.name_to_value)}"
+        )
+    ks_name, table_name = _split_name(table, keyspace)
+    ref, session = resolve_connection(connection)
+    ks_meta, tbl_meta = table_metadata(session, ks_name, table_name)
+    arrow_schema = schema.table_schema(tbl_meta, ks_meta, exact_numbers=exact_numbers)
+    partitioner, ranges = _ring(session, ks_name)
+    extras = _extras(tbl_meta, writetime, ttl, token_column, partitioner)
+    for name, _, kind, typ in extras:
+        if name in arrow_schema.names:
+            raise SchemaError(f"the {kind} column {name!r} would hide the table column of that name")
+        arrow_schema = arrow_schema.append(pa.field(name, typ, metadata={b"role": b"extra"}))
+    if columns is not None:
+        columns = list(columns)
+        out_schema = pa.schema([arrow_schema.field(c) for c in columns if c in arrow_schema.names])
+        if len(out_schema) != len(columns):
+            bad = next(c for c in columns if c not in arrow_schema.names)
+            raise SchemaError(
+                f"unknown column {bad!r} of {ks_name}.{table_name}{_close(bad, arrow_schema.names)}"
+            )
+    else:
+        out_schema = arrow_schema
+
+    groups = _normalise_filters(filters)
+    fplan = plan_filters(groups, tbl_meta, partitioner, allow_filtering)
+    for group in fplan.client:
+        for col, _, _ in group:
+            if col not in arrow_schema.names:
+                raise SchemaError(f"filter column {col!r} is not readable")
+    pk = [c.name for c in tbl_meta.partition_key]
+    options = FetchOptions(
+        fetch_size=fetch_size,
+        consistency=consistency,
+        concurrency=concurrency,
+        timeout=session.cluster.profile_manager.default.request_timeout or 30.0,
+    )
+    reader = ReadPartition(
+        connection=ref,
+        keyspace=ks_name,
+        table=table_name,
+        schema=arrow_schema,
+        partition_key=tuple(pk),
+        udts=schema.udts_of(ks_meta),
+        extras=tuple((n, e, k) for n, e, k, _ in extras),
+        filters=fplan,
+        options=options,
+        dtype_backend=dtype_backend,
+        direct=fplan.partitions is not None,
+        exact_numbers=exact_numbers,
+    )
+    min_parts = 2 * _dask_threads()
+    if fplan.partitions is not None:
+        units = [
+            ReadUnit(params=tuple(key), label=f"partition {dict(zip(pk, key, strict=True))}")
+            for key in fplan.partitions
+        ]
+        n = npartitions or max(1, min(len(units), min_parts))
+        size = math.ceil(len(units) / n) if units else 1
+        parts = [tuple(units[i : i + size]) for i in range(0, len(units), size)] or [()]
+    else:
+        if fplan.token_low is not None or fplan.token_high is not None:
+            ranges = _clip(ranges, fplan.token_low, fplan.token_high, partitioner)
+        total = None
+        if npartitions is None:
+            total = _estimate_bytes(session, ks_name, table_name, ranges, pk, _row_bytes(arrow_schema))
+        if sample is not None:
+            if not 0 < sample <= 1:
+                raise CassandraFramesError(f"sample must be a fraction in (0, 1], not {sample}")
+            ranges = planner.sample_ranges(ranges, sample, random_state=random_state, partitioner=partitioner)
+            total = total * sample if total else None
+        groups_ = (
+            planner.plan_partitions(
+                ranges,
+                partitioner=partitioner,
+                total_size=total,
+                target_size=split_size_mb * 2**20,
+                min_partitions=min_parts,
+                npartitions=npartitions,
+            )
+            if ranges
+            else [[]]
+        )
+        parts = [
+            tuple(ReadUnit(params=(r.start, r.end), replicas=r.replicas, token_range=r) for r in g)
+            for g in groups_
+        ]
+    meta = schema.empty_frame(out_schema, dtype_backend)
+    return ReadPlan(reader, parts, columns, meta)
+
+
+def _clip(
+    ranges: Sequence[planner.TokenRange], low: int | None, high: int | None, part: planner.Partitioner
+) -> list[planner.TokenRange]:
+    lo = part.min_token if low is None else max(low, part.min_token)
+    hi = part.max_token if high is None else min(high, part.max_token)
+    out = []
+    for r in ranges:
+        s, e = max(r.start, lo), min(r.end, hi)
+        if s < e:
+            out.append(dataclasses.replace(r, start=s, end=e))
+    return out
+
+
+def read_cassandra(
+    table: str,
+    *,
+    keyspace: str | None = None,
+    connection: Any = None,
+    columns: Sequence[str] | None = None,
+    filters: Any = None,
+    split_size_mb: float = 64,
+    npartitions: int | None = None,
+    sample: float | None = None,
+    random_state: int | None = None,
+    dtype_backend: DtypeBackend = "pyarrow",
+    consistency: str = "LOCAL_ONE",
+    fetch_size: int = 5000,
+    concurrency: int = 4,
+    writetime: Sequence[str] | bool | None = None,
+    ttl: Sequence[str] | bool | None = None,
+    token_column: bool = False,
+    allow_filtering: bool = False,
+    exact_numbers: bool = True,
+) -> Any:
+    """Read a Cassandra table as a lazy Dask DataFrame partitioned by token range.
+
+    Parameters
+    ----------
+    table : str
+        ``"keyspace.table"`` (or ``"table"`` with ``keyspace=``). Mixed-case names as the schema has them.
+    keyspace : str, optional
+        Keyspace, when ``table`` names none.
+    connection : ConnectionConfig or cassandra Session/Cluster, optional
+        Where to read. Default: ``ConnectionConfig.from_env()`` (``$CASSANDRA_CONTACT_POINTS`` or the local
+        node). A ``ConnectionConfig`` is required for a ``distributed`` cluster of worker processes.
+    columns : list of str, optional
+        Columns to read (Dask also pushes later column selections down to the read).
+    filters : list of tuples or list of lists of tuples, optional
+        ``read_parquet``-style DNF filters ``(column, op, value)`` with op in ``== != < <= > >= in`` and
+        ``not in``. A full partition key with ``==``/``in`` becomes direct partition reads (no ring scan),
+        followed by clustering ``==`` prefixes / ranges; ``("token", op, n)`` bounds narrow the ring;
+        ``==``/range filters on SAI-indexed columns go to CQL; everything else is applied after fetching.
+    split_size_mb : float
+        Target size of a partition, from ``system.size_estimates`` (or a row-count probe).
+    npartitions : int, optional
+        Exact number of partitions (overrides ``split_size_mb``).
+    sample : float, optional
+        Read random token sub-ranges covering about this fraction of the ring.
+    random_state : int, optional
+        Seed of ``sample``.
+    dtype_backend : {"pyarrow", "numpy_nullable"}
+        pandas dtypes of the partitions (see docs/types.md).
+    consistency : str
+        Read consistency level.
+    fetch_size : int
+        Rows per page.
+    concurrency : int
+        Token ranges read at once within one partition.
+    writetime, ttl : list of str or True, optional
+        Add ``<col>_writetime`` (µs since epoch) / ``<col>_ttl`` (s) for these columns
+        (``True``: every eligible column).
+    token_column : bool
+        Add a ``token`` column with each row's partition token.
+    allow_filtering : bool
+        Push every filter to CQL with ``ALLOW FILTERING`` (never done unless asked).
+    exact_numbers : bool
+        decimal and varint as exact strings (default) or as float64 (lossy).
+
+    Returns
+    -------
+    dask.dataframe.DataFrame
+        Lazy; ``meta`` comes from the table schema. Every row is read exactly once.
+
+    Raises
+    ------
+    SchemaError
+        Unknown keyspace, table or column (with close matches).
+    ConnectionError
+        The cluster cannot be reached (lists the contact points tried).
+    """
+    import dask.dataframe as dd
+
+    plan = plan_read(
+        table,
+        keyspace=keyspace,
+        connection=connection,
+        columns=columns,
+        filters=filters,
+        split_size_mb=split_size_mb,
+        npartitions=npartitions,
+        sample=sample,
+        random_state=random_state,
+        dtype_backend=dtype_backend,
+        consistency=consistency,
+        fetch_size=fetch_size,
+        concurrency=concurrency,
+        writetime=writetime,
+        ttl=ttl,
+        token_column=token_column,
+        allow_filtering=allow_filtering,
+        exact_numbers=exact_numbers,
+    )
+    kwargs = {"columns": plan.columns} if plan.columns is not None else {}
+    return dd.from_map(  # type: ignore[no-untyped-call]
+        plan.reader,
+        plan.partitions,
+        meta=plan.meta,
+        label=f"read-cassandra-{plan.reader.keyspace}.{plan.reader.table}",
+        enforce_metadata=False,
+        **kwargs,
+    )

@@ -1,0 +1,313 @@
+"""read_cassandra against real nodes: exactly-once on one token, vnodes and a 3-node ring; edge tables;
+pushdown; bad input; a distributed LocalCluster."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from cassandra_frames import aio, local
+from cassandra_frames.config import ConnectionConfig
+from cassandra_frames.dask import plan_read, read_cassandra
+from cassandra_frames.engine.session import close_session, connect
+from cassandra_frames.errors import CassandraFramesError, ConnectionError, SchemaError
+
+ROWS = 6_000
+PARTS = 600
+
+
+def _fill(session: Any, keyspace: str, rf: int = 1) -> set[tuple[int, int, str]]:
+    from cassandra.concurrent import execute_concurrent_with_args
+
+    session.execute(
+        f"CREATE KEYSPACE IF NOT EXISTS {keyspace} WITH replication = "
+        f"{{'class': 'SimpleStrategy', 'replication_factor': {rf}}}"
+    )
+    session.execute(f"CREATE TABLE {keyspace}.t (pk int, ck int, v text, PRIMARY KEY (pk, ck))")
+    rows = {(i % PARTS, i // PARTS, f"v{i}") for i in range(ROWS)}
+    insert = session.prepare(f"INSERT INTO {keyspace}.t (pk, ck, v) VALUES (?, ?, ?)")
+    results = execute_concurrent_with_args(session, insert, list(rows), concurrency=64)
+    assert all(ok for ok, _ in results)
+    return rows
+
+
+def _read_set(df: pd.DataFrame) -> list[tuple[int, int, str]]:
+    return [(int(a), int(b), str(c)) for a, b, c in df[["pk", "ck", "v"]].itertuples(index=False)]
+
+
+def _assert_exactly_once(table: str, cfg: ConnectionConfig, expected: set[Any], npartitions: int) -> None:
+    ddf = read_cassandra(table, connection=cfg, npartitions=npartitions)
+    assert ddf.npartitions == npartitions
+    got = _read_set(ddf.compute())
+    assert len(got) == len(expected), f"{len(got)} rows read for {len(expected)} written"
+    assert set(got) == expected
+
+
+@pytest.fixture
+def filled(cassandra_session: Any, keyspace: str) -> set[tuple[int, int, str]]:
+    return _fill(cassandra_session, keyspace)
+
+
+@pytest.mark.parametrize("npartitions", [1, 2, 7, 64, 1024])
+def test_exactly_once_single_token(
+    cassandra_config: ConnectionConfig, keyspace: str, filled: set[Any], npartitions: int
+) -> None:
+    _assert_exactly_once(f"{keyspace}.t", cassandra_config, filled, npartitions)
+
+
+@pytest.fixture(scope="module")
+def vnode_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConnectionConfig]:
+    d = tmp_path_factory.mktemp("vnodes")
+    cluster = local.start(d, num_tokens=16, address="127.0.0.51")
+    yield cluster.connection_config()
+    close_session(cluster.connection_config())
+    local.stop(d, clean=True)
+
+
+@pytest.fixture(scope="module")
+def ring(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConnectionConfig]:
+    d = tmp_path_factory.mktemp("ring")
+    cluster = local.start(d, nodes=3, num_tokens=16, address="127.0.0.61")
+    yield cluster.connection_config()
+    close_session(cluster.connection_config())
+    local.stop(d, clean=True)
+
+
+@pytest.mark.cluster
+def test_exactly_once_vnodes(vnode_node: ConnectionConfig) -> None:
+    session = connect(vnode_node)
+    rows = _fill(session, "vn")
+    session.cluster.shutdown()
+    for n in (1, 2, 7, 64, 1024):
+        _assert_exactly_once("vn.t", vnode_node, rows, n)
+
+
+@pytest.mark.cluster
+def test_exactly_once_three_node_ring(ring: ConnectionConfig) -> None:
+    session = connect(ring)
+    rows = _fill(session, "ring", rf=2)
+    assert len(session.cluster.metadata.token_map.ring) == 48
+    session.cluster.shutdown()
+    for n in (1, 2, 7, 64, 1024):
+        _assert_exactly_once("ring.t", ring, rows, n)
+    # with at least as many partitions as runs of equal replica sets, no partition mixes replica sets
+    plan = plan_read("ring.t", connection=ring, npartitions=64)
+    for units in plan.partitions:
+        assert len({frozenset(u.replicas) for u in units}) == 1
+        assert all(len(u.replicas) == 2 for u in units)
+
+
+def test_empty_table_has_meta_and_no_rows(
+    cassandra_session: Any, cassandra_config: Any, keyspace: str
+) -> None:
+    cassandra_session.execute(f"CREATE TABLE {keyspace}.empty (k int PRIMARY KEY, t text, d double)")
+    ddf = read_cassandra(f"{keyspace}.empty", connection=cassandra_config)
+    df = ddf.compute()
+    assert len(df) == 0
+    assert list(df.columns) == ["k", "d", "t"] or list(df.columns) == ["k", "t", "d"]
+    assert dict(df.dtypes) == dict(ddf.dtypes)
+    assert str(df.dtypes["k"]) == "int32[pyarrow]"
+
+
+def test_one_row(cassandra_session: Any, cassandra_config: Any, keyspace: str) -> None:
+    cassandra_session.execute(f"CREATE TABLE {keyspace}.one (k int PRIMARY KEY, t text)")
+    cassandra_session.execute(f"INSERT INTO {keyspace}.one (k, t) VALUES (7, 'seven')")
+    for n in (1, 7):
+        df = read_cassandra(f"{keyspace}.one", connection=cassandra_config, npartitions=n).compute()
+        assert df.to_dict("records") == [{"k": 7, "t": "seven"}]
+
+
+def test_wide_partition_larger_than_split(
+    cassandra_session: Any, cassandra_config: Any, keyspace: str
+) -> None:
+    from cassandra.query import BatchStatement, BatchType
+
+    s = cassandra_session
+    s.execute(f"CREATE TABLE {keyspace}.wide (pk int, ck int, pad text, PRIMARY KEY (pk, ck))")
+    insert = s.prepare(f"INSERT INTO {keyspace}.wide (pk, ck, pad) VALUES (1, ?, ?)")
+    pad = "x" * 40
+    futures = []
+    for start in range(0, 200_000, 500):
+        batch = BatchStatement(batch_type=BatchType.UNLOGGED)
+        for ck in range(start, start + 500):
+            batch.add(insert, (ck, pad))
+        futures.append(s.execute_async(batch))
+        if len(futures) >= 32:
+            for f in futures:
+                f.result()
+            futures = []
+    for f in futures:
+        f.result()
+    ddf = read_cassandra(f"{keyspace}.wide", connection=cassandra_config, split_size_mb=1, npartitions=16)
+    df = ddf.compute()
+    assert len(df) == 200_000
+    assert df["ck"].nunique() == 200_000
+    assert int(df["ck"].min()) == 0
+    assert int(df["ck"].max()) == 199_999
+
+
+def test_columns_projection_and_head(cassandra_config: Any, keyspace: str, filled: set[Any]) -> None:
+    ddf = read_cassandra(f"{keyspace}.t", connection=cassandra_config, npartitions=8)
+    only_v = ddf["v"].compute()
+    assert len(only_v) == ROWS
+    assert set(only_v) == {v for _, _, v in filled}
+    sub = read_cassandra(f"{keyspace}.t", connection=cassandra_config, columns=["ck"]).compute()
+    assert list(sub.columns) == ["ck"]
+    assert len(sub) == ROWS
+    head = ddf.head(5)
+    assert len(head) == 5
+    assert len(ddf) == ROWS
+
+
+def test_numpy_nullable_backend(cassandra_config: Any, keyspace: str, filled: set[Any]) -> None:
+    df = read_cassandra(
+        f"{keyspace}.t", connection=cassandra_config, dtype_backend="numpy_nullable"
+    ).compute()
+    assert str(df.dtypes["pk"]) == "Int32"
+    assert len(df) == ROWS
+
+
+def test_sample_reads_about_the_fraction(cassandra_config: Any, keyspace: str, filled: set[Any]) -> None:
+    a = read_cassandra(f"{keyspace}.t", connection=cassandra_config, sample=0.1, random_state=1).compute()
+    b = read_cassandra(f"{keyspace}.t", connection=cassandra_config, sample=0.1, random_state=1).compute()
+    assert 0.03 * ROWS < len(a) < 0.2 * ROWS
+    assert set(_read_set(a)) == set(_read_set(b))
+    assert set(_read_set(a)) <= filled
+
+
+def test_partition_key_filter_reads_partitions_directly(
+    cassandra_config: Any, keyspace: str, filled: set[Any]
+) -> None:
+    table = f"{keyspace}.t"
+    plan = plan_read(table, connection=cassandra_config, filters=[("pk", "in", [3, 5]), ("ck", ">=", 4)])
+    text = plan.reader._fetch_plan(["pk", "ck", "v"])[0]
+    assert 'WHERE "pk" = ? AND "ck" >= ?' in text
+    assert "token(" not in text
+    assert "ALLOW FILTERING" not in text
+    df = read_cassandra(
+        table, connection=cassandra_config, filters=[("pk", "in", [3, 5]), ("ck", ">=", 4)]
+    ).compute()
+    assert set(_read_set(df)) == {r for r in filled if r[0] in (3, 5) and r[1] >= 4}
+
+
+def test_token_bounds_and_client_side_filters(cassandra_config: Any, keyspace: str, filled: set[Any]) -> None:
+    table = f"{keyspace}.t"
+    df = read_cassandra(table, connection=cassandra_config, filters=[("v", "==", "v17")]).compute()
+    assert _read_set(df) == [(17, 0, "v17")]
+    plan = plan_read(table, connection=cassandra_config, filters=[("v", "==", "v17")])
+    assert "v" not in plan.reader._fetch_plan(["pk"])[0].split("WHERE")[1]  # not pushed: no index
+    # token bounds: the two halves of the ring partition the rows
+    lo = read_cassandra(table, connection=cassandra_config, filters=[("token", "<=", 0)], token_column=True)
+    hi = read_cassandra(table, connection=cassandra_config, filters=[("token", ">", 0)], token_column=True)
+    lo_df, hi_df = lo.compute(), hi.compute()
+    assert (lo_df["token"] <= 0).all()
+    assert (hi_df["token"] > 0).all()
+    assert set(_read_set(lo_df)) | set(_read_set(hi_df)) == filled
+    assert len(lo_df) + len(hi_df) == ROWS
+    # OR of ANDs, applied on the client
+    df = read_cassandra(
+        table, connection=cassandra_config, filters=[[("pk", "==", 1), ("ck", "<", 2)], [("v", "==", "v5")]]
+    ).compute()
+    assert set(_read_set(df)) == {r for r in filled if (r[0] == 1 and r[1] < 2) or r[2] == "v5"}
+
+
+def test_sai_filter_is_pushed(cassandra_session: Any, cassandra_config: Any, keyspace: str) -> None:
+    s = cassandra_session
+    s.execute(f"CREATE TABLE {keyspace}.s (k int PRIMARY KEY, n int, tag text)")
+    s.execute(f"CREATE CUSTOM INDEX ON {keyspace}.s (n) USING 'StorageAttachedIndex'")
+    insert = s.prepare(f"INSERT INTO {keyspace}.s (k, n, tag) VALUES (?, ?, ?)")
+    for k in range(200):
+        s.execute(insert, (k, k % 10, f"t{k}"))
+    plan = plan_read(f"{keyspace}.s", connection=cassandra_config, filters=[("n", "==", 3)])
+    assert '"n" = ?' in plan.reader._fetch_plan(["k", "n"])[0]
+    df = read_cassandra(f"{keyspace}.s", connection=cassandra_config, filters=[("n", "==", 3)]).compute()
+    assert sorted(df["k"].tolist()) == [k for k in range(200) if k % 10 == 3]
+
+
+def test_writetime_ttl_and_quoted_names(cassandra_session: Any, cassandra_config: Any, keyspace: str) -> None:
+    s = cassandra_session
+    s.execute(f'CREATE TABLE {keyspace}."MixedCase" ("Key" int PRIMARY KEY, "Value" text, plain int)')
+    s.execute(
+        f'INSERT INTO {keyspace}."MixedCase" ("Key", "Value", plain) VALUES (1, \'a\', 2) '
+        "USING TIMESTAMP 1234567 AND TTL 5000"
+    )
+    df = read_cassandra(
+        f"{keyspace}.MixedCase", connection=cassandra_config, writetime=True, ttl=["Value"]
+    ).compute()
+    row = df.to_dict("records")[0]
+    assert row["Key"] == 1
+    assert row["Value"] == "a"
+    assert row["Value_writetime"] == 1234567
+    assert row["plain_writetime"] == 1234567
+    assert 4000 < row["Value_ttl"] <= 5000
+
+
+def test_counter_table(cassandra_session: Any, cassandra_config: Any, keyspace: str) -> None:
+    s = cassandra_session
+    s.execute(f"CREATE TABLE {keyspace}.c (k text PRIMARY KEY, hits counter)")
+    for k, n in (("a", 3), ("b", -2)):
+        s.execute(f"UPDATE {keyspace}.c SET hits = hits + {n} WHERE k = '{k}'")
+    df = read_cassandra(f"{keyspace}.c", connection=cassandra_config).compute()
+    assert dict(zip(df["k"], df["hits"], strict=True)) == {"a": 3, "b": -2}
+    assert str(df.dtypes["hits"]) == "int64[pyarrow]"
+
+
+def test_bad_input_messages(cassandra_config: Any, keyspace: str, filled: set[Any]) -> None:
+    with pytest.raises(SchemaError, match=rf"table {keyspace}\.tt does not exist; did you mean 't'"):
+        read_cassandra(f"{keyspace}.tt", connection=cassandra_config)
+    with pytest.raises(
+        SchemaError, match=rf"keyspace '{keyspace}x' does not exist; did you mean '{keyspace}'"
+    ):
+        read_cassandra(f"{keyspace}x.t", connection=cassandra_config)
+    with pytest.raises(SchemaError, match=r"unknown column 'vv'.*did you mean 'v'"):
+        read_cassandra(f"{keyspace}.t", connection=cassandra_config, columns=["pk", "vv"])
+    with pytest.raises(CassandraFramesError, match=r"operator '~' is not supported"):
+        read_cassandra(f"{keyspace}.t", connection=cassandra_config, filters=[("v", "~", "x")])
+    with pytest.raises(CassandraFramesError, match=r"token filters take <, <=, > or >="):
+        read_cassandra(f"{keyspace}.t", connection=cassandra_config, filters=[("token", "==", 5)])
+    with pytest.raises(ConnectionError, match=r"127\.0\.0\.99:9042"):
+        read_cassandra(f"{keyspace}.t", connection=ConnectionConfig(("127.0.0.99",), connect_timeout=2))
+
+
+def test_aio_read_inside_a_running_loop(cassandra_config: Any, keyspace: str, filled: set[Any]) -> None:
+    async def main() -> tuple[pd.DataFrame, Any]:
+        df = await aio.read_cassandra(f"{keyspace}.t", connection=cassandra_config)
+        # the sync API also works while a loop runs in this thread (as in Jupyter)
+        sync_df = read_cassandra(f"{keyspace}.t", connection=cassandra_config, npartitions=3).compute()
+        table = await aio.read_cassandra(f"{keyspace}.t", connection=cassandra_config, output="arrow")
+        return df, (sync_df, table)
+
+    df, (sync_df, table) = asyncio.run(main())
+    assert set(_read_set(df)) == filled
+    assert set(_read_set(sync_df)) == filled
+    assert table.num_rows == ROWS
+
+
+@pytest.mark.cluster
+def test_distributed_two_worker_processes(
+    cassandra_config: Any, keyspace: str, filled: set[Any], tmp_path: Path
+) -> None:
+    import distributed
+
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            local_directory=str(tmp_path),
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        ddf = read_cassandra(f"{keyspace}.t", connection=cassandra_config)
+        assert ddf.npartitions >= 4  # 2 × the workers' threads
+        df = client.compute(ddf).result()
+        pids = client.run(lambda: __import__("os").getpid())
+        assert len(set(pids.values())) == 2
+    assert set(_read_set(df)) == filled
+    assert len(df) == ROWS
