@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST := $(BIN)/pytest
 STAMP := $(VENV)/.installed
+# one local node for every step (the notebooks run from notebooks/, the launcher defaults to ./.cassandra)
+export CASSANDRA_FRAMES_DIR ?= $(CURDIR)/.cassandra
 
 .PHONY: demo test install lint typecheck unit cassandra integration notebooks stop status clean
 

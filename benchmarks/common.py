@@ -1,8 +1,9 @@
 """Shared benchmark plumbing: the node, data sets, and running one contender in its own process.
 
 Each contender runs in a fresh Python process (``python benchmarks/<script>.py --contender NAME …``) so its
-peak RSS is its own (``wait4`` rusage of the child). The Cassandra node's CPU time during the run is read
-from ``/proc/<pid>/stat`` to show when the node, not the client, is the ceiling.
+peak RSS is its own (VmHWM of that process; for cqlsh, the largest of its child processes). The Cassandra
+node's CPU time during the run is read from ``/proc/<pid>/stat`` to show when the node, not the client, is
+the ceiling.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ sys.path.insert(0, str(REPO))
 
 from cassandra_frames import datasets, local  # noqa: E402
 from cassandra_frames.config import ConnectionConfig  # noqa: E402
+from cassandra_frames.demo import load_rows  # noqa: E402
 from cassandra_frames.engine.session import connect  # noqa: E402
 
 KEYSPACE = "bench"
@@ -59,25 +61,6 @@ def cpu_seconds(pid: int | None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _write_batches(session: Any, prepared: Any, rows_by_partition: dict[Any, list[tuple[Any, ...]]]) -> None:
-    """Unlogged batches of <= 50 rows, each within one partition, 64 in flight."""
-    from cassandra.query import BatchStatement, BatchType
-
-    futures = []
-    for rows in rows_by_partition.values():
-        for i in range(0, len(rows), 50):
-            batch = BatchStatement(batch_type=BatchType.UNLOGGED)
-            for row in rows[i : i + 50]:
-                batch.add(prepared, row)
-            futures.append(session.execute_async(batch, timeout=60))
-            if len(futures) >= 64:
-                for f in futures:
-                    f.result()
-                futures = []
-    for f in futures:
-        f.result()
-
-
 def ensure_datasets(config: ConnectionConfig) -> None:
     """Create ``bench.flights`` (336,776 rows) and ``bench.synthetic`` (1,000,000 rows) once."""
     session = connect(config)
@@ -102,10 +85,8 @@ def ensure_datasets(config: ConnectionConfig) -> None:
             insert = session.prepare(
                 f"INSERT INTO {KEYSPACE}.flights ({cols}) VALUES ({', '.join('?' * len(names))})"
             )
-            by_part: dict[Any, list[tuple[Any, ...]]] = {}
-            for row in zip(*(c.to_pylist() for c in data.columns), strict=True):
-                by_part.setdefault(row[:3], []).append(row)
-            _write_batches(session, insert, by_part)
+            rows = list(zip(*(c.to_pylist() for c in data.columns), strict=True))  # year, month, day first
+            load_rows(session, insert, rows, key_len=3)
             print(f"loaded bench.flights in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
         if "synthetic" not in done or _count(session, "synthetic") != SYNTH_ROWS:
             t0 = time.perf_counter()
@@ -123,10 +104,10 @@ def ensure_datasets(config: ConnectionConfig) -> None:
             import uuid
 
             base = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
-            by_part = {}
+            rows = []
             for n in range(SYNTH_ROWS):
                 pk, ck = divmod(n, SYNTH_PER_PARTITION)
-                by_part.setdefault(pk, []).append(
+                rows.append(
                     (
                         pk,
                         ck,
@@ -140,7 +121,7 @@ def ensure_datasets(config: ConnectionConfig) -> None:
                         uuid.UUID(int=n),
                     )
                 )
-            _write_batches(session, insert, by_part)
+            load_rows(session, insert, rows, key_len=1)
             print(f"loaded bench.synthetic in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     finally:
         session.cluster.shutdown()
@@ -153,27 +134,36 @@ def _count(session: Any, table: str) -> int:
     return int(session.execute(stmt, timeout=300).one()[0])
 
 
-def run_contender(script: Path, contender: str, dataset: str, extra: Sequence[str] = ()) -> Result:
-    """Run one contender in a child process; its stdout's last line is JSON ``{"rows", "seconds"}``."""
+def run_contender(script: Path, contender: str, dataset: str, repeat: int = 3) -> Result:
+    """Run one contender ``repeat`` times, each in a child process; the run with the median time counts.
+
+    The child's stdout's last line is JSON ``{"rows", "seconds", "peak_rss_mb"}``.
+    """
     _, pid = node_config_quiet()
-    cpu0 = cpu_seconds(pid)
-    proc = subprocess.run(
-        [sys.executable, str(script), "--contender", contender, "--dataset", dataset, *extra],
-        stdout=subprocess.PIPE,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"{contender} on {dataset} failed (exit {proc.returncode})")
-    data = json.loads(proc.stdout.strip().splitlines()[-1])
-    return Result(
-        contender,
-        dataset,
-        int(data["rows"]),
-        float(data["seconds"]),
-        float(data["peak_rss_mb"]),
-        cpu_seconds(pid) - cpu0,
-    )
+    runs = []
+    for _ in range(max(1, repeat)):
+        cpu0 = cpu_seconds(pid)
+        proc = subprocess.run(
+            [sys.executable, str(script), "--contender", contender, "--dataset", dataset],
+            stdout=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+        if proc.returncode != 0:
+            raise RuntimeError(f"{contender} on {dataset} failed (exit {proc.returncode})")
+        data = json.loads(proc.stdout.strip().splitlines()[-1])
+        runs.append(
+            Result(
+                contender,
+                dataset,
+                int(data["rows"]),
+                float(data["seconds"]),
+                float(data["peak_rss_mb"]),
+                cpu_seconds(pid) - cpu0,
+            )
+        )
+    runs.sort(key=lambda r: r.seconds)
+    return runs[len(runs) // 2]
 
 
 _cfg_cache: tuple[ConnectionConfig, int | None] | None = None

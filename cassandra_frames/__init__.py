@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from cassandra_frames import aio
 from cassandra_frames.config import ConnectionConfig
+from cassandra_frames.dask import read_cassandra
 from cassandra_frames.errors import (
     CassandraFramesError,
     ConnectionError,
@@ -27,4 +29,6 @@ __all__ = [
     "SchemaError",
     "WriteError",
     "__version__",
+    "aio",
+    "read_cassandra",
 ]

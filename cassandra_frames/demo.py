@@ -1,14 +1,14 @@
-"""``make demo``: nycflights13 into a local Cassandra 5 node and back, with a check of every value.
+"""``make demo``: nycflights13 into a local Cassandra 5 node and back as a Dask DataFrame.
 
 Run with ``python -m cassandra_frames.demo``. It starts (or finds) the local node unless
-``CASSANDRA_CONTACT_POINTS`` names a cluster, loads the 336,776 flights into ``demo.flights`` with a plain
-prepared-statement loader, reads the whole table back and compares it value for value.
+``CASSANDRA_CONTACT_POINTS`` names a cluster, loads the 336,776 flights into ``demo.flights`` with a simple
+batch loader, reads the table back with ``read_cassandra`` (Dask partitions of token ranges), checks it value
+for value against the source, and aggregates it with a Dask groupby.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
 import sys
 import time
@@ -23,23 +23,36 @@ from cassandra_frames.errors import CassandraFramesError
 __all__ = ["main"]
 
 
-def _rows(table: Any) -> list[tuple[Any, ...]]:
-    columns = [col.to_pylist() for col in table.columns]
-    return list(zip(*columns, strict=True))
+def load_rows(session: Any, prepared: Any, rows: Sequence[tuple[Any, ...]], key_len: int) -> None:
+    """A simple loader: unlogged batches of up to 50 rows of one partition, 64 batches in flight.
 
+    ``key_len`` is how many leading values of each row form the partition key.
+    """
+    from cassandra.query import BatchStatement, BatchType
 
-def _normalise(row: Sequence[Any]) -> tuple[Any, ...]:
-    """Timestamps come back from the driver as naive UTC datetimes; compare them as such."""
-    return tuple(
-        v.astimezone(dt.UTC).replace(tzinfo=None) if isinstance(v, dt.datetime) and v.tzinfo else v
-        for v in row
-    )
+    by_partition: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
+    for row in rows:
+        by_partition.setdefault(row[:key_len], []).append(row)
+    pending: list[Any] = []
+    for part in by_partition.values():
+        for i in range(0, len(part), 50):
+            batch = BatchStatement(batch_type=BatchType.UNLOGGED)
+            for row in part[i : i + 50]:
+                batch.add(prepared, row)
+            pending.append(session.execute_async(batch, timeout=60))
+            if len(pending) >= 64:
+                for f in pending:
+                    f.result()
+                pending = []
+    for f in pending:
+        f.result()
 
 
 def run(config: ConnectionConfig, keyspace: str = "demo") -> int:
-    """Load the flights, read them back, compare; returns the number of rows read back."""
-    from cassandra.concurrent import execute_concurrent_with_args
-    from cassandra.query import SimpleStatement
+    """Load the flights, read them back with read_cassandra, compare, aggregate; returns rows read."""
+    import pyarrow as pa
+
+    from cassandra_frames.dask import read_cassandra
 
     data = datasets.flights()
     names = data.schema.names
@@ -51,35 +64,43 @@ def run(config: ConnectionConfig, keyspace: str = "demo") -> int:
         )
         session.execute(f"DROP TABLE IF EXISTS {keyspace}.flights", timeout=120)
         session.execute(datasets.FLIGHTS_CQL.format(table=f"{keyspace}.flights"), timeout=120)
-        cols = ", ".join(f'"{n}"' for n in names)
+        key = [*datasets.FLIGHTS_KEY[0], *datasets.FLIGHTS_KEY[1]]
+        ordered = data.select([*key, *(n for n in names if n not in key)])  # partition key first
+        cols = ", ".join(f'"{n}"' for n in ordered.schema.names)
         insert = session.prepare(
             f"INSERT INTO {keyspace}.flights ({cols}) VALUES ({', '.join('?' * len(names))})"
         )
-        written = _rows(data)
+        rows = list(zip(*(c.to_pylist() for c in ordered.columns), strict=True))
         t0 = time.perf_counter()
-        results = execute_concurrent_with_args(session, insert, written, concurrency=128)
-        failed = [r for ok, r in results if not ok]
-        if failed:
-            raise CassandraFramesError(f"{len(failed)} inserts failed; first: {failed[0]}")
+        load_rows(session, insert, rows, len(datasets.FLIGHTS_KEY[0]))
         t_write = time.perf_counter() - t0
-        print(f"wrote {len(written):,} flights in {t_write:.1f} s ({len(written) / t_write:,.0f} rows/s)")
-
-        t0 = time.perf_counter()
-        stmt = SimpleStatement(f"SELECT {cols} FROM {keyspace}.flights", fetch_size=5000)
-        read = [tuple(r) for r in session.execute(stmt, timeout=120)]
-        t_read = time.perf_counter() - t0
-        print(f"read back {len(read):,} flights in {t_read:.1f} s ({len(read) / t_read:,.0f} rows/s)")
-        expected = {_normalise(r) for r in written}
-        got = {_normalise(r) for r in read}
-        if len(read) != len(written) or got != expected:
-            raise CassandraFramesError(
-                f"round trip differs: wrote {len(written):,}, read {len(read):,}; "
-                f"{len(expected - got):,} written rows missing, {len(got - expected):,} unexpected"
-            )
-        print(f"all {len(read):,} rows identical, value for value")
-        return len(read)
+        print(f"wrote {len(rows):,} flights in {t_write:.1f} s ({len(rows) / t_write:,.0f} rows/s)")
     finally:
         session.cluster.shutdown()
+
+    ddf = read_cassandra(f"{keyspace}.flights", connection=config)
+    print(f"read_cassandra('{keyspace}.flights'): {ddf.npartitions} partitions of token ranges")
+    t0 = time.perf_counter()
+    df = ddf.compute()
+    t_read = time.perf_counter() - t0
+    print(f"read back {len(df):,} flights in {t_read:.1f} s ({len(df) / t_read:,.0f} rows/s)")
+    got = (
+        pa.Table.from_pandas(df, preserve_index=False).select(names).sort_by([(k, "ascending") for k in key])
+    )
+    want = data.sort_by([(k, "ascending") for k in key])
+    if len(df) != len(rows) or not got.equals(want):
+        raise CassandraFramesError(f"round trip differs: wrote {len(rows):,} rows, read {len(df):,}")
+    print(f"all {len(df):,} rows identical to the source, value for value")
+
+    delays = (
+        ddf.groupby("carrier")["arr_delay"]
+        .agg(["count", "mean"])
+        .compute()
+        .sort_values("mean", ascending=False)
+    )
+    print("\nmean arrival delay by carrier (minutes), computed by Dask over the Cassandra partitions:")
+    print(delays.round(1).head(8).to_string())
+    return len(df)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

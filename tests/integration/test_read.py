@@ -14,6 +14,7 @@ import pytest
 from cassandra_frames import aio, local
 from cassandra_frames.config import ConnectionConfig
 from cassandra_frames.dask import plan_read, read_cassandra
+from cassandra_frames.demo import load_rows
 from cassandra_frames.engine.session import close_session, connect
 from cassandra_frames.errors import CassandraFramesError, ConnectionError, SchemaError
 
@@ -125,24 +126,10 @@ def test_one_row(cassandra_session: Any, cassandra_config: Any, keyspace: str) -
 def test_wide_partition_larger_than_split(
     cassandra_session: Any, cassandra_config: Any, keyspace: str
 ) -> None:
-    from cassandra.query import BatchStatement, BatchType
-
     s = cassandra_session
     s.execute(f"CREATE TABLE {keyspace}.wide (pk int, ck int, pad text, PRIMARY KEY (pk, ck))")
-    insert = s.prepare(f"INSERT INTO {keyspace}.wide (pk, ck, pad) VALUES (1, ?, ?)")
-    pad = "x" * 40
-    futures = []
-    for start in range(0, 200_000, 500):
-        batch = BatchStatement(batch_type=BatchType.UNLOGGED)
-        for ck in range(start, start + 500):
-            batch.add(insert, (ck, pad))
-        futures.append(s.execute_async(batch))
-        if len(futures) >= 32:
-            for f in futures:
-                f.result()
-            futures = []
-    for f in futures:
-        f.result()
+    insert = s.prepare(f"INSERT INTO {keyspace}.wide (pk, ck, pad) VALUES (?, ?, ?)")
+    load_rows(s, insert, [(1, ck, "x" * 40) for ck in range(200_000)], key_len=1)
     ddf = read_cassandra(f"{keyspace}.wide", connection=cassandra_config, split_size_mb=1, npartitions=16)
     df = ddf.compute()
     assert len(df) == 200_000

@@ -360,3 +360,25 @@ def test_nested_timestamp_outside_python_years_is_a_driver_limitation(
     finally:
         private.cluster.shutdown()
     assert arrow_type("list<timestamp>") == pa.list_(pa.timestamp("ms", tz="UTC"))
+
+
+@pytest.mark.parametrize("npartitions", [1, 3])
+def test_read_cassandra_every_type_value_for_value(
+    loaded: tuple[Any, str], cassandra_config: ConnectionConfig, npartitions: int
+) -> None:
+    """The real read path (Dask → pandas with ArrowDtype columns) keeps every value of every type."""
+    from cassandra_frames import read_cassandra
+
+    _, keyspace = loaded
+    ddf = read_cassandra(f"{keyspace}.MyTable", connection=cassandra_config, npartitions=npartitions)
+    df = ddf.compute()
+    assert dict(df.dtypes) == dict(ddf.dtypes)
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    order = [ROW_MISC, ROW_EMPTY, ROW_MIN, ROW_MAX]
+    assert table.column("ck").to_pylist() == [4, 3, 2, 1]
+    for name in table.column_names:
+        if name in ("id", "st"):
+            continue
+        expected = [row[name][1] if name in row else None for row in order]
+        assert as_python(table.column(name)) == expected, name
+    assert len(table.column_names) == 44

@@ -7,9 +7,8 @@ from types import SimpleNamespace
 import pytest
 
 from cassandra_frames import cql
-from cassandra_frames.dask import _client_mask, _normalise_filters, plan_filters
 from cassandra_frames.errors import CassandraFramesError, SchemaError
-from cassandra_frames.planner import MURMUR3
+from cassandra_frames.filters import client_mask, normalise_filters, plan_filters
 
 
 def _table(sai: tuple[str, ...] = ()) -> SimpleNamespace:
@@ -39,7 +38,7 @@ def test_quote_and_statements() -> None:
 
 
 def _plan(filters: object, sai: tuple[str, ...] = (), allow: bool = False):  # type: ignore[no-untyped-def]
-    return plan_filters(_normalise_filters(filters), _table(sai), MURMUR3, allow)
+    return plan_filters(normalise_filters(filters), _table(sai), allow)
 
 
 def test_full_partition_key_becomes_direct_reads_with_clustering_prefix() -> None:
@@ -105,5 +104,5 @@ def test_client_mask_dnf() -> None:
     import pyarrow as pa
 
     t = pa.table({"v": [1, 2, 3, None], "w": ["a", "b", "c", "d"]})
-    mask = _client_mask(t, [[("v", ">", 1), ("w", "!=", "c")], [("w", "in", ["d"])]])
+    mask = client_mask(t, [[("v", ">", 1), ("w", "!=", "c")], [("w", "in", ["d"])]])
     assert mask.to_pylist() == [False, True, False, True]
