@@ -200,8 +200,16 @@ class _Fetcher:
                 if len(halves) == 2:
                     out: list[pa.RecordBatch] = []
                     for half in halves:
+                        root = (
+                            unit.label.rpartition(" of ")[2]
+                            if " of " in unit.label
+                            else f"({r.start}, {r.end}]"
+                        )
                         sub = dataclasses.replace(
-                            unit, params=(half.start, half.end, *unit.params[2:]), token_range=half
+                            unit,
+                            params=(half.start, half.end, *unit.params[2:]),
+                            token_range=half,
+                            label=f"token range ({half.start}, {half.end}] of {root}",
                         )
                         out.extend(await self.fetch(sub, depth + 1))
                     return out
