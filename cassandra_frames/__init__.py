@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cassandra_frames import aio
+from cassandra_frames.accessor import register as _register_accessors
 from cassandra_frames.config import ConnectionConfig
 from cassandra_frames.dask import read_cassandra
 from cassandra_frames.errors import (
@@ -15,8 +16,11 @@ from cassandra_frames.errors import (
     SchemaError,
     WriteError,
 )
+from cassandra_frames.write import RejectedRow, WriteReport, to_cassandra
 
 __version__ = "0.1.0"
+
+_register_accessors()
 
 __all__ = [
     "CassandraFramesError",
@@ -26,9 +30,12 @@ __all__ = [
     "NotInstalledError",
     "PlanError",
     "ReadError",
+    "RejectedRow",
     "SchemaError",
     "WriteError",
+    "WriteReport",
     "__version__",
     "aio",
     "read_cassandra",
+    "to_cassandra",
 ]
