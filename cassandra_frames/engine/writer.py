@@ -15,8 +15,9 @@ import asyncio
 import dataclasses
 import random
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
+from cassandra_frames.engine.encode import bound_statement
 from cassandra_frames.engine.reader import _resolve, is_transient
 
 __all__ = ["RowFailure", "WriteOptions", "WriteOutcome", "WriteRow", "write_rows"]
@@ -62,10 +63,10 @@ class WriteOptions:
     timeout: float = 30.0
 
 
-@dataclasses.dataclass(frozen=True)
-class WriteRow:
-    """One row: its index in the caller's frame, its partition key, and the bound statements it needs
-    (an INSERT, or several UPDATEs for per-column writetime/TTL), each as ``(prepared, values)``."""
+class WriteRow(NamedTuple):
+    """One row: its index in the caller's frame, its partition key, and the statements it needs (an
+    INSERT, or several UPDATEs for per-column writetime/TTL), each as ``(prepared, serialized values)``
+    (see :func:`cassandra_frames.engine.encode.serialize_column`). A named tuple: built once per row."""
 
     index: Any
     key: tuple[Any, ...]
@@ -135,13 +136,12 @@ class _Writer:
 
         pairs = [pair for row in rows for pair in row.statements]
         if len(pairs) == 1:
-            prepared, values = pairs[0]
-            stmt = prepared.bind(values)
+            stmt = bound_statement(*pairs[0])
         else:
             kind = BatchType.COUNTER if self.options.counter else BatchType.UNLOGGED
             stmt = BatchStatement(batch_type=kind)
             for prepared, values in pairs:
-                stmt.add(prepared, values)
+                stmt.add(bound_statement(prepared, values))
         stmt.consistency_level = self.cl
         stmt.is_idempotent = self.options.idempotent
         return stmt

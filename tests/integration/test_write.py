@@ -249,9 +249,11 @@ def test_bad_rows_raise_names_row_column_value(
     assert _count(cassandra_session, tiny) == 0
 
 
+@pytest.mark.parametrize("chunk", [50_000, 2])
 def test_bad_rows_skip_to_file_with_exact_counts(
-    cassandra_session: Any, cassandra_config: Any, tiny: str, tmp_path: Path
+    cassandra_session: Any, cassandra_config: Any, tiny: str, tmp_path: Path, chunk: int, monkeypatch: Any
 ) -> None:
+    monkeypatch.setattr("cassandra_frames.write.CHUNK_ROWS", chunk)  # rows converted and sent at a time
     path = tmp_path / "bad.jsonl"
     report = cf.to_cassandra(
         _bad_frame(), tiny, connection=cassandra_config, on_error="skip", bad_rows_path=str(path)
@@ -272,7 +274,11 @@ def test_bad_rows_skip_to_file_with_exact_counts(
     assert pd.read_csv(csv_path)["_row"].tolist() == [11, 12, 14]
 
 
-def test_max_errors_aborts_with_report(cassandra_config: Any, tiny: str, cassandra_session: Any) -> None:
+@pytest.mark.parametrize("chunk", [50_000, 2])
+def test_max_errors_aborts_with_report(
+    cassandra_config: Any, tiny: str, cassandra_session: Any, chunk: int, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr("cassandra_frames.write.CHUNK_ROWS", chunk)
     with pytest.raises(WriteError, match=r"max_errors exceeded \(\d+ rows rejected\)"):
         cf.to_cassandra(_bad_frame(), tiny, connection=cassandra_config, on_error="skip", max_errors=1)
     with pytest.raises(WriteError, match="max_errors exceeded"):

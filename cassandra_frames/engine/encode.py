@@ -1,0 +1,89 @@
+"""Serialize whole columns of driver values into the bytes a prepared statement sends.
+
+Binding a row through the driver (``PreparedStatement.bind``) serializes each value with a Python-level
+call; for a million rows of twenty columns that is most of a write's client CPU. Here fixed-width columns
+(integers, floats, timestamps) are packed with one numpy call per column, text/blob/uuid/boolean with a
+tight comprehension, and every other type with the driver's own serializer for that column's type — the same
+bytes ``bind`` would produce (the unit tests compare them). ``None`` stays ``None`` (a null cell) and
+``UNSET_VALUE`` stays unset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = ["bound_statement", "serialize_column"]
+
+_FIXED = {
+    "tinyint": ">i1",
+    "smallint": ">i2",
+    "int": ">i4",
+    "bigint": ">i8",
+    "counter": ">i8",
+    "timestamp": ">i8",
+    "float": ">f4",
+    "double": ">f8",
+}
+
+
+def _unset() -> Any:
+    from cassandra.query import UNSET_VALUE
+
+    return UNSET_VALUE
+
+
+def serialize_column(values: Sequence[Any], driver_type: Any, protocol_version: int) -> list[Any]:
+    """Serialized bytes for each value of one bound column (``None``/``UNSET_VALUE`` kept as they are).
+
+    Parameters
+    ----------
+    values : sequence
+        Python values as :func:`cassandra_frames.cqlvalues.driver_values` produces them (timestamps as
+        int milliseconds).
+    driver_type : type
+        The driver's CQL type class of the marker (``prepared.column_metadata[i].type``).
+    protocol_version : int
+        The session's negotiated native protocol version.
+    """
+    unset = _unset()
+    name = getattr(driver_type, "typename", "")
+    missing = [i for i, v in enumerate(values) if v is None or v is unset]
+    if name in _FIXED and len(values) > 0:
+        if missing:
+            filled = list(values)
+            for i in missing:
+                filled[i] = 0
+            arr = np.array(filled, dtype=_FIXED[name])
+        else:
+            arr = np.array(values, dtype=_FIXED[name])
+        width = arr.dtype.itemsize
+        buf = arr.tobytes()
+        out: list[Any] = [buf[i : i + width] for i in range(0, len(buf), width)]
+        for i in missing:
+            out[i] = values[i]
+        return out
+    if name in ("text", "varchar"):
+        return [v if v is None or v is unset else v.encode("utf-8") for v in values]
+    if name == "ascii":
+        return [v if v is None or v is unset else v.encode("ascii") for v in values]
+    if name == "blob":
+        return [v if v is None or v is unset else bytes(v) for v in values]
+    if name in ("uuid", "timeuuid"):
+        return [v if v is None or v is unset else v.bytes for v in values]
+    if name == "boolean":
+        return [v if v is None or v is unset else (b"\x01" if v else b"\x00") for v in values]
+    serialize = driver_type.serialize
+    return [v if v is None or v is unset else serialize(v, protocol_version) for v in values]
+
+
+def bound_statement(prepared: Any, values: Sequence[Any]) -> Any:
+    """A driver ``BoundStatement`` carrying already-serialized ``values`` (no second serialization)."""
+    from cassandra.query import BoundStatement
+
+    bound = BoundStatement(prepared)
+    bound.values = list(values)
+    bound.raw_values = bound.values
+    return bound

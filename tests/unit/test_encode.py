@@ -1,0 +1,112 @@
+"""Column serialization gives exactly the bytes the driver's own bind would send."""
+
+from __future__ import annotations
+
+import decimal
+import uuid
+from typing import Any
+
+import pytest
+from cassandra import cqltypes
+from cassandra.query import UNSET_VALUE
+from cassandra.util import Date, Duration, Time
+
+from cassandra_frames.engine.encode import bound_statement, serialize_column
+
+PV = 5
+
+CASES: list[tuple[str, list[Any]]] = [
+    ("tinyint", [-128, 0, 127, None]),
+    ("smallint", [-32768, 5, 32767]),
+    ("int", [-(2**31), 0, 2**31 - 1, None, 42]),
+    ("bigint", [-(2**63), 2**63 - 1, None]),
+    ("counter", [-5, 9]),
+    ("timestamp", [-62135596800000, 0, 253402300800000, None]),  # int ms, years 1 .. 10000
+    ("float", [0.1, -3.4028234663852886e38, float("inf"), None]),
+    ("double", [0.1, -1e308, float("nan"), None]),
+    ("boolean", [True, False, None]),
+    ("text", ["", "héllo", "\u0000", None]),
+    ("ascii", ["abc", ""]),
+    ("blob", [b"", b"\xde\xad", None]),
+    ("uuid", [uuid.UUID(int=0), uuid.uuid4(), None]),
+    ("timeuuid", [uuid.uuid1(), None]),
+    ("decimal", [decimal.Decimal("-1.0000000000000000000000000001E+30"), None]),
+    ("varint", [10**200, -1, None]),
+    ("date", [Date(-2545740), Date(0), None]),
+    ("time", [Time(43200000000001), None]),
+    ("duration", [Duration(1, 2, 3), None]),
+    ("inet", ["::1", "192.168.0.1"]),
+    ("list<int>", [[1, 2], [], None]),
+    ("map<text, int>", [{"a": 1}, None]),
+]
+
+
+@pytest.mark.parametrize(("cql", "values"), CASES, ids=[c for c, _ in CASES])
+def test_matches_the_driver_serializer(cql: str, values: list[Any]) -> None:
+    driver_type = _driver_type(cql)
+    got = serialize_column(values, driver_type, PV)
+    want = [None if v is None else driver_type.serialize(v, PV) for v in values]
+    assert got == want
+
+
+def _driver_type(cql: str) -> Any:
+    simple = {
+        "tinyint": cqltypes.ByteType,
+        "smallint": cqltypes.ShortType,
+        "int": cqltypes.Int32Type,
+        "bigint": cqltypes.LongType,
+        "counter": cqltypes.CounterColumnType,
+        "timestamp": cqltypes.DateType,
+        "float": cqltypes.FloatType,
+        "double": cqltypes.DoubleType,
+        "boolean": cqltypes.BooleanType,
+        "text": cqltypes.UTF8Type,
+        "ascii": cqltypes.AsciiType,
+        "blob": cqltypes.BytesType,
+        "uuid": cqltypes.UUIDType,
+        "timeuuid": cqltypes.TimeUUIDType,
+        "decimal": cqltypes.DecimalType,
+        "varint": cqltypes.IntegerType,
+        "date": cqltypes.SimpleDateType,
+        "time": cqltypes.TimeType,
+        "duration": cqltypes.DurationType,
+        "inet": cqltypes.InetAddressType,
+    }
+    if cql in simple:
+        return simple[cql]
+    if cql == "list<int>":
+        return cqltypes.ListType.apply_parameters([cqltypes.Int32Type])
+    return cqltypes.MapType.apply_parameters([cqltypes.UTF8Type, cqltypes.Int32Type])
+
+
+def test_unset_and_null_pass_through() -> None:
+    got = serialize_column([1, None, UNSET_VALUE], cqltypes.Int32Type, PV)
+    assert got[0] == b"\x00\x00\x00\x01"
+    assert got[1] is None
+    assert got[2] is UNSET_VALUE
+    assert serialize_column(["a", UNSET_VALUE], cqltypes.UTF8Type, PV)[1] is UNSET_VALUE
+
+
+def test_out_of_range_is_an_error_not_a_wrapped_value() -> None:
+    with pytest.raises((OverflowError, ValueError)):
+        serialize_column([2**31], cqltypes.Int32Type, PV)
+
+
+def test_bound_statement_carries_the_serialized_values() -> None:
+    from types import SimpleNamespace
+
+    prepared = SimpleNamespace(
+        retry_policy=None,
+        consistency_level=None,
+        serial_consistency_level=None,
+        fetch_size=None,
+        custom_payload=None,
+        is_idempotent=True,
+        column_metadata=[SimpleNamespace(keyspace_name="ks")],
+        routing_key_indexes=[0],
+        query_id=b"id",
+    )
+    bound = bound_statement(prepared, (b"\x00\x00\x00\x07", b"x"))
+    assert bound.values == [b"\x00\x00\x00\x07", b"x"]
+    assert bound.routing_key == b"\x00\x00\x00\x07"
+    assert bound.keyspace == "ks"
