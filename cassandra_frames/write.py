@@ -551,6 +551,7 @@ class _Progress:
     retries: int = 0
     seen: int = 0
     aborted: bool = False
+    failed: bool = False  # a row was refused by the server (matters with on_error="raise")
     bad: dict[int, RejectedRow] = dataclasses.field(default_factory=dict)
 
 
@@ -584,9 +585,10 @@ def _convert_chunk(
     return values, timing
 
 
-def _write_chunk(
+def _start_chunk(
     spec: WriteSpec, chunk: pd.DataFrame, labels: Sequence[Any], offset: int, total: int, done: _Progress
-) -> None:
+) -> tuple[Any, dict[int, RejectedRow], int]:
+    """Convert one chunk and start sending it on the engine loop; returns (future, bad rows, size)."""
     from cassandra_frames.dask import _prepare
 
     table = pa.Table.from_pandas(chunk, preserve_index=False)
@@ -594,12 +596,7 @@ def _write_chunk(
     bad: dict[int, RejectedRow] = {}
     values, timing = _convert_chunk(spec, table, labels, offset, bad)
     if bad and spec.on_error == "raise":
-        first = bad[min(bad)]
-        before = f"{done.written:,} earlier rows were written" if done.written else "nothing was written"
-        raise WriteError(
-            f"{spec.name}: {first.describe()}. {before}; fix the value, or pass on_error='skip' "
-            "(with bad_rows_path=...) to write the other rows"
-        )
+        return None, bad, n
     session = _session_for(spec.connection)
     prepared = [_prepare(session, s.text) for s in spec.statements]
     per_statement = _serialized_rows(spec, prepared, values, timing, bad, labels[offset:], session)
@@ -612,12 +609,11 @@ def _write_chunk(
     )
     rows = [WriteRow(pos, keys[pos], statements[pos]) for pos in range(n) if pos not in bad]
     del values, timing, per_statement, keys, statements
-
     limit = spec.max_errors
 
     def should_stop(outcome: Any) -> bool:
         if spec.on_error == "raise":
-            return bool(outcome.failed)
+            return bool(outcome.failed) or done.failed
         if limit is None:
             return False
         errors: int = len(done.bad) + len(bad) + len(outcome.failed)
@@ -625,7 +621,23 @@ def _write_chunk(
             return errors > math.floor(limit * total)
         return errors > int(limit)
 
-    outcome, aborted = runner.run(write_rows(session, rows, spec.options, should_stop=should_stop))
+    return runner.submit(write_rows(session, rows, spec.options, should_stop=should_stop)), bad, n
+
+
+def _finish_chunk(
+    spec: WriteSpec, started: tuple[Any, dict[int, RejectedRow], int], labels: Sequence[Any], offset: int,
+    done: _Progress,
+) -> None:  # fmt: skip
+    """Wait for a started chunk and add its outcome to ``done``."""
+    future, bad, n = started
+    if future is None:  # a value of this chunk cannot be written and on_error="raise"
+        first = bad[min(bad)]
+        before = f"{done.written:,} earlier rows were written" if done.written else "nothing was written"
+        raise WriteError(
+            f"{spec.name}: {first.describe()}. {before}; fix the value, or pass on_error='skip' "
+            "(with bad_rows_path=...) to write the other rows"
+        )
+    outcome, aborted = future.result()
     for failure in outcome.failed:
         bad[failure.index] = RejectedRow(labels[offset + failure.index], None, None, failure.reason)
     why = "an earlier row failed (on_error='raise')" if spec.on_error == "raise" else "max_errors was reached"
@@ -637,12 +649,8 @@ def _write_chunk(
     done.retries += outcome.retries
     done.seen += n
     done.aborted = done.aborted or aborted
+    done.failed = done.failed or bool(outcome.failed)
     done.bad.update({offset + pos: r for pos, r in bad.items()})
-    if spec.on_error == "raise" and outcome.failed:
-        first = done.bad[min(offset + f.index for f in outcome.failed)]
-        raise WriteError(
-            f"{spec.name}: {first.describe()}; {done.written:,} rows were written before the write stopped"
-        )
 
 
 def write_partition(
@@ -658,12 +666,31 @@ def write_partition(
     done = _Progress()
     labels = list(frame.index)
     total = len(frame)
-    for offset in range(0, total, CHUNK_ROWS):
-        _write_chunk(spec, frame.iloc[offset : offset + CHUNK_ROWS], labels, offset, total, done)
-        if done.aborted:
-            for pos in range(offset + CHUNK_ROWS, total):  # later chunks are not sent either
-                done.bad[pos] = RejectedRow(labels[pos], None, None, "not sent: max_errors was reached")
-            break
+    # chunk k+1 is converted while chunk k is on the wire (the engine loop sends, this thread converts)
+    pending: tuple[int, tuple[Any, dict[int, RejectedRow], int]] | None = None
+    try:
+        for offset in range(0, total, CHUNK_ROWS):
+            started = _start_chunk(
+                spec, frame.iloc[offset : offset + CHUNK_ROWS], labels, offset, total, done
+            )
+            if pending is not None:
+                _finish_chunk(spec, pending[1], labels, pending[0], done)
+            pending = (offset, started)
+            if done.aborted or done.failed:
+                break
+        if pending is not None:
+            last, pending = pending, None
+            _finish_chunk(spec, last[1], labels, last[0], done)
+    finally:
+        if pending is not None and pending[1][0] is not None:
+            pending[1][0].result()  # never leave a chunk running behind an error
+    if done.failed and spec.on_error == "raise":
+        first = done.bad[min(p for p, r in done.bad.items() if not r.reason.startswith("not sent"))]
+        raise WriteError(
+            f"{spec.name}: {first.describe()}; {done.written:,} rows were written before the write stopped"
+        )
+    for pos in range(done.seen if done.aborted else total, total):  # chunks never started: not written
+        done.bad[pos] = RejectedRow(labels[pos], None, None, "not sent: max_errors was reached")
     rejected = sorted(done.bad.items())
     report = WriteReport(
         table=spec.name,

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-__all__ = ["engine_loop", "run", "run_async"]
+__all__ = ["engine_loop", "run", "run_async", "submit"]
 
 T = TypeVar("T")
 
@@ -52,7 +52,8 @@ def engine_loop() -> asyncio.AbstractEventLoop:
         return loop
 
 
-def _submit(coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+def submit(coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+    """Start ``coro`` on the engine loop and return at once; ``.result()`` waits for it."""
     loop = engine_loop()
     return asyncio.run_coroutine_threadsafe(coro, loop)
 
@@ -68,7 +69,7 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     if threading.current_thread() is _thread:
         coro.close()
         raise RuntimeError("cassandra_frames.engine.runner.run() called on the engine loop itself")
-    future = _submit(coro)
+    future = submit(coro)
     try:
         return future.result()
     except BaseException:
@@ -78,4 +79,4 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
 
 async def run_async(coro: Coroutine[Any, Any, T]) -> T:
     """Await ``coro`` running on the engine loop, from the caller's own event loop."""
-    return await asyncio.wrap_future(_submit(coro))
+    return await asyncio.wrap_future(submit(coro))

@@ -55,3 +55,21 @@ def keyspace(cassandra_session: Any) -> Iterator[str]:
     )
     yield name
     cassandra_session.execute(f"DROP KEYSPACE IF EXISTS {name}", timeout=120)
+
+
+@pytest.fixture
+def dask_client(tmp_path: Path) -> Iterator[Any]:
+    """A ``distributed`` client on a LocalCluster of 2 worker processes (1 thread each)."""
+    import distributed
+
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            local_directory=str(tmp_path / "dask"),
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield client

@@ -7,25 +7,18 @@ and reads the copy: the two frames must be identical."""
 from __future__ import annotations
 
 import decimal
-import struct
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
 import pyarrow as pa
 import pytest
+from arrow_compare import f32, raw_type
 
 from cassandra_frames import read_cassandra
 from cassandra_frames.config import ConnectionConfig
 from cassandra_frames.cqlvalues import check_compatible, driver_values
 from cassandra_frames.schema import quote_identifier, table_schema, udts_of
-
-
-def f32(x: float) -> float:
-    """The float32 nearest to ``x``, as a Python float."""
-    value: float = struct.unpack("f", struct.pack("f", x))[0]
-    return value
-
 
 YEAR_1 = -62135596800000
 YEAR_3000 = 32503680000000
@@ -183,24 +176,6 @@ ROWS: list[dict[str, Any]] = [
     },
 ]
 EMPTY_READS_AS_NULL = {"l", "se", "m", "sd"}  # non-frozen collections
-
-
-def raw_type(t: pa.DataType) -> pa.DataType:
-    """``t`` with timestamps, dates and times replaced by their integer storage (any year survives
-    ``to_pylist``)."""
-    if pa.types.is_timestamp(t) or pa.types.is_time64(t):
-        return pa.int64()
-    if pa.types.is_date32(t):
-        return pa.int32()
-    if pa.types.is_fixed_size_list(t):
-        return pa.list_(raw_type(t.value_type), t.list_size)
-    if pa.types.is_list(t):
-        return pa.list_(raw_type(t.value_type))
-    if pa.types.is_map(t):
-        return pa.map_(raw_type(t.key_type), raw_type(t.item_type))
-    if pa.types.is_struct(t):
-        return pa.struct([(t.field(i).name, raw_type(t.field(i).type)) for i in range(t.num_fields)])
-    return t
 
 
 def as_python(arr: pa.Array | pa.ChunkedArray) -> list[Any]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -277,24 +276,12 @@ def test_aio_read_inside_a_running_loop(cassandra_config: Any, keyspace: str, fi
 
 @pytest.mark.cluster
 def test_distributed_two_worker_processes(
-    cassandra_config: Any, keyspace: str, filled: set[Any], tmp_path: Path
+    cassandra_config: Any, keyspace: str, filled: set[Any], dask_client: Any
 ) -> None:
-    import distributed
-
-    with (
-        distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            local_directory=str(tmp_path),
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
-        ddf = read_cassandra(f"{keyspace}.t", connection=cassandra_config)
-        assert ddf.npartitions >= 4  # 2 × the workers' threads
-        df = client.compute(ddf).result()
-        pids = client.run(lambda: __import__("os").getpid())
-        assert len(set(pids.values())) == 2
+    ddf = read_cassandra(f"{keyspace}.t", connection=cassandra_config)
+    assert ddf.npartitions >= 4  # 2 × the workers' threads
+    df = dask_client.compute(ddf).result()
+    pids = dask_client.run(lambda: __import__("os").getpid())
+    assert len(set(pids.values())) == 2
     assert set(_read_set(df)) == filled
     assert len(df) == ROWS

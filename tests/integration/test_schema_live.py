@@ -4,11 +4,11 @@ reversed clustering columns, mixed-case names — inserted with CQL literals, re
 
 from __future__ import annotations
 
-import struct
 from typing import Any
 
 import pyarrow as pa
 import pytest
+from arrow_compare import f32, raw_type
 from cassandra import DriverException
 from cassandra.cluster import EXEC_PROFILE_DEFAULT
 from cassandra.query import SimpleStatement, tuple_factory
@@ -26,13 +26,6 @@ from cassandra_frames.schema import (
     to_pandas,
     udts_of,
 )
-
-
-def f32(x: float) -> float:
-    """The float32 nearest to ``x``, as a Python float."""
-    value: float = struct.unpack("f", struct.pack("f", x))[0]
-    return value
-
 
 YEAR_1 = -62135596800000
 YEAR_3000 = 32503680000000
@@ -188,24 +181,6 @@ ROW_MISC: dict[str, tuple[str, Any]] = {
     "tx": ("'\u0000nul and \"quotes\" and ''apostrophes'''", "\u0000nul and \"quotes\" and 'apostrophes'"),
 }
 ROWS = [ROW_MAX, ROW_MIN, ROW_EMPTY, ROW_MISC]
-
-
-def raw_type(t: pa.DataType) -> pa.DataType:
-    """``t`` with timestamps, dates and times replaced by their integer storage (any year survives
-    ``to_pylist``)."""
-    if pa.types.is_timestamp(t) or pa.types.is_time64(t):
-        return pa.int64()
-    if pa.types.is_date32(t):
-        return pa.int32()
-    if pa.types.is_fixed_size_list(t):
-        return pa.list_(raw_type(t.value_type), t.list_size)
-    if pa.types.is_list(t):
-        return pa.list_(raw_type(t.value_type))
-    if pa.types.is_map(t):
-        return pa.map_(raw_type(t.key_type), raw_type(t.item_type))
-    if pa.types.is_struct(t):
-        return pa.struct([(t.field(i).name, raw_type(t.field(i).type)) for i in range(t.num_fields)])
-    return t
 
 
 def as_python(arr: pa.ChunkedArray) -> list[Any]:

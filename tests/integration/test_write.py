@@ -98,25 +98,11 @@ def test_every_type_round_trip(cassandra_session: Any, cassandra_config: Any, ke
 
 
 def test_distributed_two_process_write(
-    cassandra_session: Any, cassandra_config: Any, keyspace: str, tmp_path: Path
+    cassandra_session: Any, cassandra_config: Any, keyspace: str, dask_client: Any
 ) -> None:
-    import distributed
-
     cassandra_session.execute(f"CREATE TABLE {keyspace}.t (k bigint PRIMARY KEY, v text)")
     pdf = pd.DataFrame({"k": range(20_000), "v": [f"value {i}" for i in range(20_000)]})
-    with (
-        distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            local_directory=str(tmp_path),
-        ) as cluster,
-        distributed.Client(cluster),
-    ):
-        report = cf.to_cassandra(
-            dd.from_pandas(pdf, npartitions=6), f"{keyspace}.t", connection=cassandra_config
-        )
+    report = cf.to_cassandra(dd.from_pandas(pdf, npartitions=6), f"{keyspace}.t", connection=cassandra_config)
     assert report.rows_written == 20_000
     assert _count(cassandra_session, f"{keyspace}.t") == 20_000
 
@@ -300,3 +286,17 @@ def test_pandas_accessor_exists_on_import(
     assert report.rows_written == 3
     got = {r.k: r.v for r in cassandra_session.execute(f"SELECT k, v FROM {keyspace}.acc")}
     assert got == {1: 0.5, 2: 1.5, 3: None}
+
+
+@pytest.mark.parametrize("chunk", [50_000, 2])
+def test_server_refusal_with_raise_names_the_row(
+    cassandra_session: Any, cassandra_config: Any, tiny: str, chunk: int, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr("cassandra_frames.write.CHUNK_ROWS", chunk)
+    frame = _bad_frame().drop(index=[11, 12])  # only the over-long key is left: the server refuses it
+    with pytest.raises(WriteError, match=r"row 14: .*(InvalidRequest|Key length).*rows were written before"):
+        cf.to_cassandra(frame, tiny, connection=cassandra_config)
+    written = _count(cassandra_session, tiny)
+    assert 0 <= written <= 3  # rows in flight with the refused one may have landed; never the bad one
+    keys = {r.k for r in cassandra_session.execute(f"SELECT k FROM {tiny}")}
+    assert "k" * 70_000 not in keys

@@ -1,0 +1,129 @@
+"""The write engine's batching, retries and per-row isolation, against a scripted stand-in session.
+
+A real node cannot be made to time out on demand; the happy paths and server refusals run against the real
+node in tests/integration/test_write.py.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any
+
+from cassandra import OperationTimedOut
+from cassandra.protocol import InvalidRequest
+from cassandra.query import BatchStatement, BoundStatement
+
+from cassandra_frames.engine import runner
+from cassandra_frames.engine.writer import WriteOptions, WriteRow, write_rows
+
+PREPARED = SimpleNamespace(
+    retry_policy=None,
+    consistency_level=None,
+    serial_consistency_level=None,
+    fetch_size=None,
+    custom_payload=None,
+    is_idempotent=False,
+    column_metadata=[SimpleNamespace(keyspace_name="ks")],
+    routing_key_indexes=[0],
+    query_id=b"q",
+)
+
+
+class FakeFuture:
+    def __init__(self, error: BaseException | None, result: Any) -> None:
+        self.error, self.result = error, result
+
+    def add_callbacks(self, ok: Callable[[Any], None], err: Callable[[BaseException], None]) -> None:
+        threading.Timer(0.001, lambda: err(self.error) if self.error else ok(self.result)).start()
+
+
+class FakeSession:
+    def __init__(self, fail: Callable[[list[bytes], int], BaseException | None]) -> None:
+        self.fail = fail
+        self.sent: list[list[bytes]] = []  # the first value (the key) of every row of every request
+        self.lock = threading.Lock()
+
+    def execute_async(self, statement: Any, timeout: float, execution_profile: Any) -> FakeFuture:
+        if isinstance(statement, BatchStatement):
+            keys = [params[0] for _, _, params in statement._statements_and_parameters]
+        else:
+            assert isinstance(statement, BoundStatement)
+            keys = [statement.values[0]]
+        with self.lock:
+            self.sent.append(keys)
+            n = len(self.sent)
+        return FakeFuture(self.fail(keys, n), [])
+
+
+def _rows(n: int, partitions: int) -> list[WriteRow]:
+    return [
+        WriteRow(i, (i % partitions,), ((PREPARED, (bytes([i % partitions]), bytes([i]))),)) for i in range(n)
+    ]
+
+
+def _write(session: FakeSession, rows: list[WriteRow], **kw: Any) -> Any:
+    return runner.run(write_rows(session, rows, WriteOptions(backoff=0.001, **kw)))
+
+
+def test_batches_never_span_partitions_and_respect_the_size() -> None:
+    session = FakeSession(lambda keys, n: None)
+    outcome, aborted = _write(session, _rows(100, 3), max_batch_rows=10)
+    assert not aborted
+    assert outcome.written == 100
+    assert all(len(set(keys)) == 1 for keys in session.sent)
+    assert max(len(keys) for keys in session.sent) == 10
+    assert outcome.batches == len(session.sent) == 12  # 34 + 33 + 33 rows → 4 + 4 + 4 batches
+
+
+def test_batch_none_sends_one_statement_per_row() -> None:
+    session = FakeSession(lambda keys, n: None)
+    outcome, _ = _write(session, _rows(7, 2), batch="none")
+    assert outcome.written == 7
+    assert [len(k) for k in session.sent] == [1] * 7
+
+
+def test_transient_failure_is_retried_when_idempotent() -> None:
+    session = FakeSession(lambda keys, n: OperationTimedOut("slow") if n == 1 else None)
+    outcome, _ = _write(session, _rows(5, 1))
+    assert (outcome.written, outcome.retries, outcome.failed) == (5, 1, [])
+
+
+def test_no_retry_for_counters() -> None:
+    session = FakeSession(lambda keys, n: OperationTimedOut("slow") if n == 1 else None)
+    outcome, _ = _write(session, _rows(1, 1), idempotent=False)
+    assert outcome.written == 0
+    assert [f.index for f in outcome.failed] == [0]
+    assert "OperationTimedOut" in outcome.failed[0].reason
+
+
+def test_refused_batch_is_replayed_row_by_row() -> None:
+    poison = bytes([13])
+
+    def fail(keys: list[bytes], n: int) -> BaseException | None:
+        return InvalidRequest("Key length too long") if poison in [bytes([k[0]]) for k in keys] else None
+
+    rows = [
+        WriteRow(i, (0,), ((PREPARED, (bytes([0]) if i != 3 else poison, bytes([i]))),)) for i in range(6)
+    ]
+    session = FakeSession(lambda keys, n: fail(keys, n))
+    outcome, _ = _write(session, rows)
+    assert outcome.written == 5
+    assert [f.index for f in outcome.failed] == [3]
+    assert "Key length too long" in outcome.failed[0].reason
+
+
+def test_should_stop_leaves_the_rest_unsent_and_says_so() -> None:
+    session = FakeSession(lambda keys, n: InvalidRequest("no"))
+    outcome, aborted = runner.run(
+        write_rows(
+            session,
+            _rows(40, 40),
+            WriteOptions(concurrency=1, backoff=0.001),
+            should_stop=lambda o: len(o.failed) >= 2,
+        )
+    )
+    assert aborted
+    assert len(outcome.failed) == 2
+    assert sorted(outcome.unsent) == list(range(2, 40))
