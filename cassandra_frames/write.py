@@ -370,6 +370,9 @@ def plan_write(
     arrow = _frame_arrow_schema(meta_frame)
     if create_table:
         meta = session.cluster.metadata
+        if ks_name not in meta.keyspaces or table_name not in meta.keyspaces[ks_name].tables:
+            session.cluster.refresh_schema_metadata(max_schema_agreement_wait=10)  # maybe made elsewhere
+            meta = session.cluster.metadata
         if ks_name not in meta.keyspaces:
             raise SchemaError(
                 f"keyspace {ks_name!r} does not exist{close_matches(ks_name, meta.keyspaces)}; "
