@@ -206,19 +206,18 @@ def _statements(
     writetime: Any,
     if_not_exists: bool,
     frame_columns: Sequence[str],
-) -> tuple[tuple[_Statement, ...], dict[str, _Timing], set[str]]:
-    """The statements for one row, the timings they use, and the frame columns used only as timings."""
+) -> tuple[tuple[_Statement, ...], dict[str, _Timing]]:
+    """The statements for one row and the TTL/writetime each ``USING`` marker takes its values from."""
     name = cql.qualified(keyspace, table)
     regular = [c for c in columns if c not in primary_key]
     where = " AND ".join(f"{cql.quote(k)} = ?" for k in primary_key)
-    timing_columns: set[str] = set()
     if counter:
         if ttl is not None or writetime is not None or if_not_exists:
             raise CassandraFramesError("counter tables take no ttl, writetime or if_not_exists")
         sets = ", ".join(f"{cql.quote(c)} = {cql.quote(c)} + ?" for c in regular)
         text = f"UPDATE {name} SET {sets} WHERE {where}"
         params = tuple(("col", c) for c in [*regular, *primary_key])
-        return (_Statement(text, params),), {}, timing_columns
+        return (_Statement(text, params),), {}
     per_column = isinstance(ttl, dict) or isinstance(writetime, dict)
     if if_not_exists and (per_column or writetime is not None):
         raise CassandraFramesError(
@@ -227,18 +226,21 @@ def _statements(
         )
     if not per_column:
         t, w = _timing(ttl, "ttl", frame_columns), _timing(writetime, "writetime", frame_columns)
-        timing_columns |= {c for c in (t.column, w.column) if c}
         using, uparams = _using(t, w, "")
         cols = ", ".join(cql.quote(c) for c in columns)
         marks = ", ".join("?" * len(columns))
         text = f"INSERT INTO {name} ({cols}) VALUES ({marks})" + (" IF NOT EXISTS" if if_not_exists else "")
         text += using
         params = tuple([("col", c) for c in columns] + uparams)
-        return (_Statement(text, params),), {"": t, "#wt": w}, timing_columns
+        return (_Statement(text, params),), {"": t, "#wt": w}
 
     ttl_map = ttl if isinstance(ttl, dict) else {c: ttl for c in regular} if ttl is not None else {}
     wt_map = (
-        writetime if isinstance(writetime, dict) else {c: writetime for c in regular} if writetime else {}
+        writetime
+        if isinstance(writetime, dict)
+        else {c: writetime for c in regular}
+        if writetime is not None
+        else {}
     )
     for col in [*ttl_map, *wt_map]:
         if col not in regular:
@@ -268,7 +270,6 @@ def _statements(
         tag = f"g{i}"
         t = _timing(t_opt, "ttl", frame_columns)
         w = _timing(w_opt, "writetime", frame_columns)
-        timing_columns |= {c for c in (t.column, w.column) if c}
         timings[tag], timings[f"{tag}#wt"] = t, w
         using, uparams = _using(t, w, tag)
         sets = ", ".join(f"{cql.quote(c)} = ?" for c in cols_)
@@ -278,7 +279,7 @@ def _statements(
                 tuple(uparams + [("col", c) for c in cols_] + [("col", k) for k in primary_key]),
             )
         )
-    return tuple(stmts), timings, timing_columns
+    return tuple(stmts), timings
 
 
 def _max_errors(value: Any) -> int | float | None:
@@ -413,7 +414,7 @@ def plan_write(
                 f"which is {types[c]}: {why}"
             )
     counter = any(schema.parse_cql_type(t).name == "counter" for t in types.values())
-    statements, timings, _ = _statements(
+    statements, timings = _statements(
         ks_name, table_name, columns, primary_key, counter, ttl, writetime, if_not_exists, frame_cols
     )
     for t in timings.values():
