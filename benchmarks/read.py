@@ -115,6 +115,7 @@ def contender_main(contender: str, dataset: str) -> None:
     # Connecting, reading metadata, planning and reading are.
     import cassandra.cluster  # noqa: F401
     import dask.dataframe  # noqa: F401
+    import distributed  # noqa: F401 - dask imports it on the first compute when it is installed
     import pandas  # noqa: F401
 
     import cassandra_frames.dask  # noqa: F401
