@@ -80,17 +80,18 @@ def _cqlsh(name: str) -> tuple[int, float]:
 
 def _null_client(name: str) -> int:
     """Same plan and concurrency as read_cassandra; pages are fetched and dropped, nothing decoded twice."""
-    from cassandra_frames.dask import READ_PROFILE, _ensure_read_profile, _prepare, _session_for, plan_read
+    from cassandra_frames.dask import plan_read
     from cassandra_frames.engine import runner
+    from cassandra_frames.engine.catalog import READ_PROFILE, ensure_read_profile, prepare, session_for
     from cassandra_frames.engine.reader import FetchOptions, fetch_units
 
     cfg, _ = node_config_quiet()
     plan = plan_read(f"{KEYSPACE}.{name}", connection=cfg)
     reader = plan.reader
-    session = _session_for(reader.connection)
-    _ensure_read_profile(session, 60)
+    session = session_for(reader.connection)
+    ensure_read_profile(session, 60)
     text = reader._fetch_plan(reader.schema.names)[0]
-    prepared = _prepare(session, text)
+    prepared = prepare(session, text)
     counted = [0]
 
     def discard(rows: list[object]) -> object:

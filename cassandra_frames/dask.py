@@ -8,13 +8,10 @@ The client process reads the table's metadata and the ring, plans token ranges (
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
 import math
-import os
 import sys
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
@@ -22,134 +19,24 @@ import pandas as pd
 import pyarrow as pa
 
 from cassandra_frames import cql, planner, schema
-from cassandra_frames.config import ConnectionConfig
 from cassandra_frames.engine import runner
+from cassandra_frames.engine.catalog import (
+    READ_PROFILE,
+    ConnectionRef,
+    ensure_read_profile,
+    prepare,
+    resolve_connection,
+    session_for,
+    split_name,
+    table_metadata,
+)
 from cassandra_frames.engine.reader import FetchOptions, ReadUnit, fetch_units
-from cassandra_frames.engine.session import get_session
-from cassandra_frames.errors import CassandraFramesError, SchemaError
-from cassandra_frames.filters import FilterPlan, client_mask, close_matches, normalise_filters, plan_filters
+from cassandra_frames.errors import CassandraFramesError, SchemaError, close_matches
+from cassandra_frames.filters import FilterPlan, client_mask, normalise_filters, plan_filters
 
 __all__ = ["ReadPartition", "plan_read", "read_cassandra"]
 
-READ_PROFILE = "cassandra_frames_read"
-
 DtypeBackend = Literal["pyarrow", "numpy_nullable"]
-
-
-# ------------------------------------------------------------------------------------ connections
-
-_registry_lock = threading.Lock()
-_registered_sessions: dict[int, Any] = {}
-
-
-@dataclasses.dataclass(frozen=True)
-class SessionRef:
-    """A user-supplied driver session, usable only in the process that owns it (threads scheduler)."""
-
-    key: int
-    pid: int
-
-    def session(self) -> Any:
-        with _registry_lock:
-            session = _registered_sessions.get(self.key)
-        if session is None or self.pid != os.getpid():
-            raise CassandraFramesError(
-                "a cassandra.cluster.Session cannot travel to another process (a distributed worker): "
-                "pass connection=ConnectionConfig(...) instead so each worker opens its own session"
-            )
-        return session
-
-
-ConnectionRef = ConnectionConfig | SessionRef
-
-
-def _register(session: Any) -> SessionRef:
-    with _registry_lock:
-        _registered_sessions[id(session)] = session
-    return SessionRef(id(session), os.getpid())
-
-
-def resolve_connection(connection: Any) -> tuple[ConnectionRef, Any]:
-    """Turn ``connection`` (None, ConnectionConfig, Session, Cluster, async-cassandra session) into a
-    picklable reference and a live session in this process."""
-    if connection is None:
-        connection = ConnectionConfig.from_env()
-    if isinstance(connection, ConnectionConfig):
-        return connection, get_session(connection)
-    inner = getattr(connection, "_session", None)  # async-cassandra wraps a driver session
-    if inner is not None and hasattr(inner, "execute_async"):
-        connection = inner
-    if hasattr(connection, "execute_async") and hasattr(connection, "cluster"):
-        return _register(connection), connection
-    if hasattr(connection, "connect") and hasattr(connection, "metadata"):
-        session = connection.connect()
-        return _register(session), session
-    raise CassandraFramesError(
-        f"connection must be a ConnectionConfig, a cassandra Session or Cluster, not {type(connection)!r}"
-    )
-
-
-def _session_for(ref: ConnectionRef) -> Any:
-    return get_session(ref) if isinstance(ref, ConnectionConfig) else ref.session()
-
-
-def _ensure_read_profile(session: Any, request_timeout: float) -> None:
-    cluster = session.cluster
-    if READ_PROFILE in cluster.profile_manager.profiles:
-        return
-    from cassandra.cluster import ExecutionProfile
-    from cassandra.query import tuple_factory
-
-    default = cluster.profile_manager.default
-    profile = ExecutionProfile(
-        load_balancing_policy=default.load_balancing_policy,
-        retry_policy=default.retry_policy,
-        request_timeout=request_timeout,
-        row_factory=tuple_factory,
-    )
-    with contextlib.suppress(ValueError):  # another thread added it first
-        cluster.add_execution_profile(READ_PROFILE, profile)
-
-
-_prepared_lock = threading.Lock()
-_prepared: dict[tuple[int, str], Any] = {}
-
-
-def _prepare(session: Any, text: str) -> Any:
-    key = (id(session), text)
-    with _prepared_lock:
-        stmt = _prepared.get(key)
-    if stmt is None:
-        stmt = session.prepare(text)
-        with _prepared_lock:
-            _prepared[key] = stmt
-    return stmt
-
-
-# ------------------------------------------------------------------------------------ metadata
-
-
-def _split_name(table: str, keyspace: str | None) -> tuple[str, str]:
-    if keyspace is None:
-        if "." not in table:
-            raise SchemaError(f"table {table!r} names no keyspace: use 'keyspace.table' or keyspace=...")
-        keyspace, table = table.split(".", 1)
-    return keyspace.strip('"'), table.strip('"')
-
-
-def table_metadata(session: Any, keyspace: str, table: str) -> tuple[Any, Any]:
-    """Driver (KeyspaceMetadata, TableMetadata), refreshed once when missing; clear error otherwise."""
-    meta = session.cluster.metadata
-    for attempt in range(2):
-        ks = meta.keyspaces.get(keyspace)
-        tbl = ks.tables.get(table) if ks is not None else None
-        if tbl is not None:
-            return ks, tbl
-        if attempt == 0:
-            session.cluster.refresh_schema_metadata(max_schema_agreement_wait=10)
-    if ks is None:
-        raise SchemaError(f"keyspace {keyspace!r} does not exist{close_matches(keyspace, meta.keyspaces)}")
-    raise SchemaError(f"table {keyspace}.{table} does not exist{close_matches(table, ks.tables)}")
 
 
 # ------------------------------------------------------------------------------------ the reader
@@ -238,10 +125,10 @@ class ReadPartition:
     async def fetch_table(self, units: Sequence[ReadUnit], columns: Sequence[str] | None = None) -> pa.Table:
         """Read ``units`` on the engine loop into one Arrow table with the output schema."""
         out_schema = self.output_schema(columns)
-        session = _session_for(self.connection)
-        _ensure_read_profile(session, self.options.timeout)
+        session = session_for(self.connection)
+        ensure_read_profile(session, self.options.timeout)
         text, _, fetched = self._fetch_plan(out_schema.names)
-        prepared = _prepare(session, text)
+        prepared = prepare(session, text)
         params = self.filters.cql_params
         bound_units = [dataclasses.replace(u, params=(*u.params, *params)) for u in units]
         batches = await fetch_units(
@@ -431,7 +318,7 @@ def plan_read(
             f"consistency {consistency!r} is not a consistency level; use one of "
             f"{sorted(ConsistencyLevel.name_to_value)}"
         )
-    ks_name, table_name = _split_name(table, keyspace)
+    ks_name, table_name = split_name(table, keyspace)
     ref, session = resolve_connection(connection)
     ks_meta, tbl_meta = table_metadata(session, ks_name, table_name)
     arrow_schema = schema.table_schema(tbl_meta, ks_meta, exact_numbers=exact_numbers)

@@ -7,6 +7,9 @@ what was wrong and what to do about it.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 __all__ = [
     "CassandraFramesError",
     "ConnectionError",
@@ -16,6 +19,7 @@ __all__ = [
     "ReadError",
     "SchemaError",
     "WriteError",
+    "close_matches",
 ]
 
 
@@ -56,3 +60,9 @@ class ReadError(CassandraFramesError):
 
 class WriteError(CassandraFramesError):
     """Rows could not be written; the message names the row, column and value."""
+
+
+def close_matches(name: str, options: Iterable[str]) -> str:
+    """``"; did you mean 'x', 'y'?"`` for names close to ``name`` (empty when none is)."""
+    matches = difflib.get_close_matches(name, list(options), n=3, cutoff=0.5)
+    return f"; did you mean {', '.join(repr(m) for m in matches)}?" if matches else ""

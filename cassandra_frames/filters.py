@@ -9,28 +9,21 @@ fetching. ``ALLOW FILTERING`` only when the caller asks for it.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from cassandra_frames import cql
-from cassandra_frames.errors import CassandraFramesError, SchemaError
+from cassandra_frames.errors import CassandraFramesError, SchemaError, close_matches
 
-__all__ = ["Filter", "FilterPlan", "client_mask", "close_matches", "normalise_filters", "plan_filters"]
+__all__ = ["Filter", "FilterPlan", "client_mask", "normalise_filters", "plan_filters"]
 
 Filter = tuple[str, str, Any]
 _FILTER_OPS = {"==", "=", "!=", "<", "<=", ">", ">=", "in", "not in"}
 _SAI_OPS = {"==", "<", "<=", ">", ">="}
-
-
-def close_matches(name: str, options: Iterable[str]) -> str:
-    """``"; did you mean 'x', 'y'?"`` for names close to ``name`` (empty when none is)."""
-    matches = difflib.get_close_matches(name, list(options), n=3, cutoff=0.5)
-    return f"; did you mean {', '.join(repr(m) for m in matches)}?" if matches else ""
 
 
 @dataclasses.dataclass(frozen=True)

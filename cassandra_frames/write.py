@@ -22,12 +22,18 @@ import pandas as pd
 import pyarrow as pa
 
 from cassandra_frames import cql, cqlvalues, schema
-from cassandra_frames.dask import ConnectionRef, _session_for, resolve_connection, table_metadata
 from cassandra_frames.engine import runner
+from cassandra_frames.engine.catalog import (
+    ConnectionRef,
+    prepare,
+    resolve_connection,
+    session_for,
+    split_name,
+    table_metadata,
+)
 from cassandra_frames.engine.encode import serialize_column
 from cassandra_frames.engine.writer import WriteOptions, WriteRow, write_rows
-from cassandra_frames.errors import CassandraFramesError, SchemaError, WriteError
-from cassandra_frames.filters import close_matches
+from cassandra_frames.errors import CassandraFramesError, SchemaError, WriteError, close_matches
 
 __all__ = ["RejectedRow", "WriteReport", "to_cassandra"]
 
@@ -356,8 +362,6 @@ def plan_write(
     bad_rows_path: str | None,
 ) -> WriteSpec:
     """Check the frame against the table (creating it if asked) and build the picklable write plan."""
-    from cassandra_frames.dask import _split_name
-
     if nulls not in ("unset", "tombstone"):
         raise CassandraFramesError(f"nulls must be 'unset' or 'tombstone', not {nulls!r}")
     if on_error not in ("raise", "skip"):
@@ -366,7 +370,7 @@ def plan_write(
         raise CassandraFramesError(f"batch must be 'partition' or 'none', not {batch!r}")
     if max_batch_rows < 1 or concurrency < 1:
         raise CassandraFramesError("max_batch_rows and concurrency must be at least 1")
-    ks_name, table_name = _split_name(table, keyspace)
+    ks_name, table_name = split_name(table, keyspace)
     ref, session = resolve_connection(connection)
     arrow = _frame_arrow_schema(meta_frame)
     if create_table:
@@ -593,16 +597,14 @@ def _start_chunk(
     spec: WriteSpec, chunk: pd.DataFrame, labels: Sequence[Any], offset: int, total: int, done: _Progress
 ) -> tuple[Any, dict[int, RejectedRow], int]:
     """Convert one chunk and start sending it on the engine loop; returns (future, bad rows, size)."""
-    from cassandra_frames.dask import _prepare
-
     table = pa.Table.from_pandas(chunk, preserve_index=False)
     n: int = table.num_rows
     bad: dict[int, RejectedRow] = {}
     values, timing = _convert_chunk(spec, table, labels, offset, bad)
     if bad and spec.on_error == "raise":
         return None, bad, n
-    session = _session_for(spec.connection)
-    prepared = [_prepare(session, s.text) for s in spec.statements]
+    session = session_for(spec.connection)
+    prepared = [prepare(session, s.text) for s in spec.statements]
     per_statement = _serialized_rows(spec, prepared, values, timing, bad, labels[offset:], session)
     keys = list(zip(*(values[k] for k in spec.partition_key), strict=True))
     statements = list(
