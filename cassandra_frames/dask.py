@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 
 from cassandra_frames import cql, planner, schema
+from cassandra_frames.dask_head import with_head_pushdown
 from cassandra_frames.engine import runner
 from cassandra_frames.engine.catalog import (
     READ_PROFILE,
@@ -143,6 +144,15 @@ class ReadPartition:
         if self.filters.client:
             table = table.filter(client_mask(table, self.filters.client))
         return table.select(out_schema.names) if out_schema.names else table.select([])
+
+    def limited(self, n: int) -> ReadPartition | None:
+        """This reader stopping after the first ``n`` rows of its partition (for ``ddf.head(n)``).
+
+        ``None`` when rows are filtered after fetching: the first ``n`` fetched rows may not survive.
+        """
+        if self.filters.client:
+            return None
+        return dataclasses.replace(self, options=dataclasses.replace(self.options, limit=n))
 
     def __call__(self, units: Sequence[ReadUnit], columns: Sequence[str] | None = None) -> pd.DataFrame:
         table = runner.run(self.fetch_table(units, columns))
@@ -487,7 +497,8 @@ def read_cassandra(
     Returns
     -------
     dask.dataframe.DataFrame
-        Lazy; ``meta`` comes from the table schema. Every row is read exactly once.
+        Lazy; ``meta`` comes from the table schema. Every row is read exactly once; ``head(n)`` fetches
+        only the first ``n`` rows of the first partition.
 
     Raises
     ------
@@ -519,7 +530,7 @@ def read_cassandra(
         exact_numbers=exact_numbers,
     )
     kwargs = {"columns": plan.columns} if plan.columns is not None else {}
-    return dd.from_map(  # type: ignore[no-untyped-call]
+    ddf = dd.from_map(  # type: ignore[no-untyped-call]
         plan.reader,
         plan.partitions,
         meta=plan.meta,
@@ -527,3 +538,4 @@ def read_cassandra(
         enforce_metadata=False,
         **kwargs,
     )
+    return with_head_pushdown(ddf)

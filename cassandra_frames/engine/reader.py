@@ -45,6 +45,9 @@ class FetchOptions:
         How many times a failing range may be halved before the read fails.
     timeout : float
         Seconds one page request may take.
+    limit : int, optional
+        Stop after this many rows: units are then read one after another, in order, and paging stops as
+        soon as enough rows arrived (what ``ddf.head(n)`` needs). ``None`` reads everything.
     """
 
     fetch_size: int = 5000
@@ -54,6 +57,7 @@ class FetchOptions:
     backoff: float = 0.2
     max_splits: int = 2
     timeout: float = 30.0
+    limit: int | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,9 +114,14 @@ class _Pages:
         fut = self._pending
         self._loop.call_soon_threadsafe(_resolve, fut, None, exc)
 
-    async def next_page(self) -> tuple[list[Any], bool]:
-        """The next page of rows and whether more follow; the page after it is already requested."""
+    async def next_page(self, needed: int | None = None) -> tuple[list[Any], bool]:
+        """The next page of rows and whether more follow; the page after it is already requested.
+
+        With ``needed``, a page holding that many rows is cut to them and ends the paging.
+        """
         rows = await self._pending
+        if needed is not None and len(rows) >= needed:
+            return rows[:needed], False
         more = bool(self._rf.has_more_pages)
         if more:
             self._pending = self._loop.create_future()
@@ -158,9 +167,11 @@ class _Fetcher:
             return None  # let the load-balancing policy pick any live node
         return up[attempt % len(up)]
 
-    async def _attempt(self, unit: ReadUnit, params: tuple[Any, ...], attempt: int) -> list[pa.RecordBatch]:
+    async def _attempt(
+        self, unit: ReadUnit, params: tuple[Any, ...], attempt: int, limit: int | None
+    ) -> list[pa.RecordBatch]:
         bound = self.prepared.bind(params)
-        bound.fetch_size = self.options.fetch_size
+        bound.fetch_size = self.options.fetch_size if limit is None else min(self.options.fetch_size, limit)
         bound.consistency_level = self.consistency
         rf = self.session.execute_async(
             bound,
@@ -170,18 +181,21 @@ class _Fetcher:
         )
         pages = _Pages(asyncio.get_running_loop(), rf)
         batches: list[pa.RecordBatch] = []
-        more = True
+        more, got = True, 0
         while more:
-            rows, more = await pages.next_page()
+            rows, more = await pages.next_page(None if limit is None else limit - got)
             if rows:
+                got += len(rows)
                 batches.append(self.convert(rows))
         return batches
 
-    async def _with_retries(self, unit: ReadUnit, params: tuple[Any, ...]) -> list[pa.RecordBatch]:
+    async def _with_retries(
+        self, unit: ReadUnit, params: tuple[Any, ...], limit: int | None
+    ) -> list[pa.RecordBatch]:
         delay = self.options.backoff
         for attempt in range(self.options.retries + 1):
             try:
-                return await self._attempt(unit, params, attempt)
+                return await self._attempt(unit, params, attempt, limit)
             except Exception as exc:
                 if not is_transient(exc) or attempt == self.options.retries:
                     raise
@@ -190,9 +204,9 @@ class _Fetcher:
                 delay *= 2
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def fetch(self, unit: ReadUnit, depth: int = 0) -> list[pa.RecordBatch]:
+    async def fetch(self, unit: ReadUnit, depth: int = 0, limit: int | None = None) -> list[pa.RecordBatch]:
         try:
-            return await self._with_retries(unit, unit.params)
+            return await self._with_retries(unit, unit.params, limit)
         except Exception as exc:
             r = unit.token_range
             if is_transient(exc) and r is not None and depth < self.options.max_splits:
@@ -200,6 +214,9 @@ class _Fetcher:
                 if len(halves) == 2:
                     out: list[pa.RecordBatch] = []
                     for half in halves:
+                        left = None if limit is None else limit - sum(b.num_rows for b in out)
+                        if left == 0:
+                            break
                         root = (
                             unit.label.rpartition(" of ")[2]
                             if " of " in unit.label
@@ -211,7 +228,7 @@ class _Fetcher:
                             token_range=half,
                             label=f"token range ({half.start}, {half.end}] of {root}",
                         )
-                        out.extend(await self.fetch(sub, depth + 1))
+                        out.extend(await self.fetch(sub, depth + 1, left))
                     return out
             if isinstance(exc, ReadError):
                 raise
@@ -262,6 +279,8 @@ async def fetch_units(
         A unit failed after retries and splits (never a silent gap).
     """
     fetcher = _Fetcher(session, prepared, convert, options, partitioner, execution_profile)
+    if options.limit is not None:
+        return await _fetch_first(fetcher, units, options.limit)
     sem = asyncio.Semaphore(max(1, options.concurrency))
 
     async def one(unit: ReadUnit) -> list[pa.RecordBatch]:
@@ -276,3 +295,16 @@ async def fetch_units(
             t.cancel()
         raise
     return [b for batches in results for b in batches]
+
+
+async def _fetch_first(fetcher: _Fetcher, units: Sequence[ReadUnit], limit: int) -> list[pa.RecordBatch]:
+    """The first ``limit`` rows of ``units`` in unit order, querying no unit beyond the one that fills it."""
+    out: list[pa.RecordBatch] = []
+    left = limit
+    for unit in units:
+        if left <= 0:
+            break
+        batches = await fetcher.fetch(unit, limit=left)
+        left -= sum(b.num_rows for b in batches)
+        out.extend(batches)
+    return out

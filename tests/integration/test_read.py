@@ -150,6 +150,53 @@ def test_columns_projection_and_head(cassandra_config: Any, keyspace: str, fille
     assert len(ddf) == ROWS
 
 
+def test_head_fetches_only_the_rows_it_returns(
+    cassandra_config: Any, keyspace: str, filled: set[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cassandra_frames.dask as cfdask
+
+    fetched: list[int] = []
+    real = cfdask.fetch_units
+
+    async def counting(*args: Any, **kwargs: Any) -> Any:
+        batches = await real(*args, **kwargs)
+        fetched.append(sum(b.num_rows for b in batches))
+        return batches
+
+    monkeypatch.setattr(cfdask, "fetch_units", counting)
+    ddf = read_cassandra(f"{keyspace}.t", connection=cassandra_config, npartitions=2)
+    first = ddf.partitions[0].compute()
+    assert fetched == [len(first)]
+    assert len(first) > 1000
+    fetched.clear()
+
+    pd.testing.assert_frame_equal(ddf.head(5), first.head(5))
+    assert fetched == [5]
+    fetched.clear()
+    pd.testing.assert_frame_equal(ddf[["v", "pk"]].head(3), first[["v", "pk"]].head(3))
+    pd.testing.assert_series_equal((ddf.ck + 1).head(4), (first.ck + 1).head(4))
+    assert fetched == [3, 4]
+    fetched.clear()
+
+    # a filter between head and the read, or head over several partitions: the whole partition(s)
+    big = ddf[ddf.ck > 5].head(2)
+    assert big.equals(first[first.ck > 5].head(2))
+    assert fetched == [len(first)]
+    fetched.clear()
+    two = ddf.head(len(first) + 10, npartitions=2)
+    assert len(two) == len(first) + 10
+    assert len(fetched) == 2
+    assert sum(fetched) == ROWS
+    fetched.clear()
+
+    # a client-side filter can drop fetched rows, so head cannot stop early and still be right
+    filtered = read_cassandra(
+        f"{keyspace}.t", connection=cassandra_config, npartitions=2, filters=[("v", "!=", "v0")]
+    )
+    assert len(filtered.head(5)) == 5
+    assert fetched[0] > 5
+
+
 def test_numpy_nullable_backend(cassandra_config: Any, keyspace: str, filled: set[Any]) -> None:
     df = read_cassandra(
         f"{keyspace}.t", connection=cassandra_config, dtype_backend="numpy_nullable"
@@ -285,3 +332,6 @@ def test_distributed_two_worker_processes(
     assert len(set(pids.values())) == 2
     assert set(_read_set(df)) == filled
     assert len(df) == ROWS
+    # head with the limited reader runs on the workers too (the rewritten source pickles)
+    head = dask_client.compute(ddf.head(5, compute=False)).result()
+    assert head.equals(ddf.partitions[0].compute().head(5))

@@ -135,3 +135,31 @@ def test_non_transient_error_is_not_retried() -> None:
     with pytest.raises(ReadError, match="SyntaxException"):
         _read(session, [_unit(-51, 49)])
     assert len(session.calls) == 1
+
+
+def test_limit_reads_units_in_order_and_stops_paging_once_it_has_enough() -> None:
+    session = FakeSession(lambda s, e, n: None)
+    futures: list[FakeFuture] = []
+    execute = session.execute_async
+
+    def tracked(*args: Any, **kwargs: Any) -> FakeFuture:
+        futures.append(execute(*args, **kwargs))
+        return futures[-1]
+
+    session.execute_async = tracked  # type: ignore[method-assign]
+    got = _read(session, [_unit(-51, 0), _unit(0, 49)], limit=15, concurrency=8)
+    assert got == list(range(-50, -35))
+    assert len(session.calls) == 1  # the second range was never queried
+    assert futures[0].index == 2  # two pages of 10 delivered, the third never requested
+
+
+def test_limit_spanning_units_keeps_unit_order() -> None:
+    session = FakeSession(lambda s, e, n: None)
+    got = _read(session, [_unit(0, 49), _unit(-51, 0)], limit=60)
+    assert got == list(range(1, 50)) + list(range(-50, -39))
+
+
+def test_limit_zero_queries_nothing() -> None:
+    session = FakeSession(lambda s, e, n: None)
+    assert _read(session, [_unit(-51, 49)], limit=0) == []
+    assert session.calls == []
