@@ -82,14 +82,14 @@ def _null_client(name: str) -> int:
     """Same plan and concurrency as read_cassandra; pages are fetched and dropped, nothing decoded twice."""
     from cassandra_frames.dask import plan_read
     from cassandra_frames.engine import runner
-    from cassandra_frames.engine.catalog import READ_PROFILE, ensure_read_profile, prepare, session_for
+    from cassandra_frames.engine.catalog import prepare, read_profile, session_for
     from cassandra_frames.engine.reader import FetchOptions, fetch_units
 
     cfg, _ = node_config_quiet()
     plan = plan_read(f"{KEYSPACE}.{name}", connection=cfg)
     reader = plan.reader
     session = session_for(reader.connection)
-    ensure_read_profile(session, 60)
+    profile = read_profile(session, 60)
     text = reader._fetch_plan(reader.schema.names)[0]
     prepared = prepare(session, text)
     counted = [0]
@@ -102,7 +102,7 @@ def _null_client(name: str) -> int:
         opts = FetchOptions(concurrency=reader.options.concurrency)
         await asyncio.gather(
             *(
-                fetch_units(session, prepared, units, discard, opts, execution_profile=READ_PROFILE)  # type: ignore[arg-type]
+                fetch_units(session, prepared, units, discard, opts, execution_profile=profile)  # type: ignore[arg-type]
                 for units in plan.partitions
             )
         )

@@ -22,10 +22,9 @@ from cassandra_frames import cql, planner, schema
 from cassandra_frames.dask_head import with_head_pushdown
 from cassandra_frames.engine import runner
 from cassandra_frames.engine.catalog import (
-    READ_PROFILE,
     ConnectionRef,
-    ensure_read_profile,
     prepare,
+    read_profile,
     resolve_connection,
     session_for,
     split_name,
@@ -127,7 +126,7 @@ class ReadPartition:
         """Read ``units`` on the engine loop into one Arrow table with the output schema."""
         out_schema = self.output_schema(columns)
         session = session_for(self.connection)
-        ensure_read_profile(session, self.options.timeout)
+        profile = read_profile(session, self.options.timeout)
         text, _, fetched = self._fetch_plan(out_schema.names)
         prepared = prepare(session, text)
         params = self.filters.cql_params
@@ -138,7 +137,7 @@ class ReadPartition:
             bound_units,
             self._converter(fetched),
             self.options,
-            execution_profile=READ_PROFILE,
+            execution_profile=profile,
         )
         table = pa.Table.from_batches(batches, schema=fetched)
         if self.filters.client:
@@ -202,6 +201,7 @@ def _estimate_bytes(
     ranges: Sequence[planner.TokenRange],
     pk: Sequence[str],
     row_bytes: int,
+    profile: Any,
 ) -> float | None:
     """Table size from ``system.size_estimates`` on every node; a row-count probe when they are empty."""
     from cassandra.query import SimpleStatement
@@ -215,7 +215,7 @@ def _estimate_bytes(
         if host.is_up is False:
             continue
         try:
-            rows = session.execute(q, (keyspace, table), host=host, timeout=10)
+            rows = session.execute(q, (keyspace, table), host=host, timeout=10, execution_profile=profile)
         except Exception:  # noqa: BLE001 - estimates are a hint; the probe below covers their absence
             continue
         total += sum((r[0] or 0) * (r[1] or 0) for r in rows)
@@ -231,7 +231,9 @@ def _estimate_bytes(
     stmt = SimpleStatement(
         f"SELECT count(*) FROM {cql.qualified(keyspace, table)} WHERE {tok} > %s AND {tok} <= %s"
     )
-    futures = [session.execute_async(stmt, (r.start, r.end), timeout=30) for r in slices]
+    futures = [
+        session.execute_async(stmt, (r.start, r.end), timeout=30, execution_profile=profile) for r in slices
+    ]
     counted: int = sum(int(f.result().one()[0]) for f in futures)
     if counted == 0:
         return None
@@ -390,7 +392,15 @@ def plan_read(
             ranges = _clip(ranges, fplan.token_low, fplan.token_high, partitioner)
         total = None
         if npartitions is None:
-            total = _estimate_bytes(session, ks_name, table_name, ranges, pk, _row_bytes(arrow_schema))
+            total = _estimate_bytes(
+                session,
+                ks_name,
+                table_name,
+                ranges,
+                pk,
+                _row_bytes(arrow_schema),
+                read_profile(session, options.timeout),
+            )
         if sample is not None:
             if not 0 < sample <= 1:
                 raise CassandraFramesError(f"sample must be a fraction in (0, 1], not {sample}")

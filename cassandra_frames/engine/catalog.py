@@ -23,8 +23,8 @@ __all__ = [
     "READ_PROFILE",
     "ConnectionRef",
     "SessionRef",
-    "ensure_read_profile",
     "prepare",
+    "read_profile",
     "resolve_connection",
     "session_for",
     "split_name",
@@ -59,10 +59,41 @@ class SessionRef:
 ConnectionRef = ConnectionConfig | SessionRef
 
 
-def _register(session: Any) -> SessionRef:
+def _is_legacy(cluster: Any) -> bool:
+    """Whether a Cluster was built with legacy parameters (policies given directly, not as profiles).
+
+    Such a cluster refuses execution profiles, so reads cannot pick tuple rows per request.
+    """
+    from cassandra.cluster import _ConfigMode
+
+    return bool(getattr(cluster, "_config_mode", None) == _ConfigMode.LEGACY)
+
+
+_own_sessions: dict[int, Any] = {}
+
+
+def _own_session(cluster: Any) -> Any:
+    """One session of our own per user ``Cluster`` (same hosts, auth and policies); tuple rows when the
+    cluster is in legacy mode."""
+    from cassandra.query import tuple_factory
+
+    with _registry_lock:
+        session = _own_sessions.get(id(cluster))
+        if session is None or session.is_shutdown:
+            session = cluster.connect()
+            if _is_legacy(cluster):  # profile-mode clusters: reads pick tuple rows through READ_PROFILE
+                session.row_factory = tuple_factory
+            _own_sessions[id(cluster)] = session
+    return session
+
+
+def _register(session: Any) -> tuple[SessionRef, Any]:
+    """A reference to a user's session (or, on a legacy-mode cluster, to our tuple-row one) and it."""
+    if _is_legacy(session.cluster):
+        session = _own_session(session.cluster)
     with _registry_lock:
         _registered_sessions[id(session)] = session
-    return SessionRef(id(session), os.getpid())
+    return SessionRef(id(session), os.getpid()), session
 
 
 def resolve_connection(connection: Any) -> tuple[ConnectionRef, Any]:
@@ -76,10 +107,9 @@ def resolve_connection(connection: Any) -> tuple[ConnectionRef, Any]:
     if inner is not None and hasattr(inner, "execute_async"):
         connection = inner
     if hasattr(connection, "execute_async") and hasattr(connection, "cluster"):
-        return _register(connection), connection
+        return _register(connection)
     if hasattr(connection, "connect") and hasattr(connection, "metadata"):
-        session = connection.connect()
-        return _register(session), session
+        return _register(_own_session(connection))
     raise CassandraFramesError(
         f"connection must be a ConnectionConfig, a cassandra Session or Cluster, not {type(connection)!r}"
     )
@@ -90,11 +120,19 @@ def session_for(ref: ConnectionRef) -> Any:
     return get_session(ref) if isinstance(ref, ConnectionConfig) else ref.session()
 
 
-def ensure_read_profile(session: Any, request_timeout: float) -> None:
-    """Add the tuple-row execution profile :data:`READ_PROFILE` to the session's cluster (once)."""
+def read_profile(session: Any, request_timeout: float) -> Any:
+    """The execution profile reads run with: :data:`READ_PROFILE` (tuple rows), added to the cluster once.
+
+    On a legacy-mode cluster (which takes no profiles) the default one; the session is then our own with
+    tuple rows (see ``resolve_connection``).
+    """
+    from cassandra.cluster import EXEC_PROFILE_DEFAULT
+
     cluster = session.cluster
+    if _is_legacy(cluster):
+        return EXEC_PROFILE_DEFAULT
     if READ_PROFILE in cluster.profile_manager.profiles:
-        return
+        return READ_PROFILE
     from cassandra.cluster import ExecutionProfile
     from cassandra.query import tuple_factory
 
@@ -107,6 +145,7 @@ def ensure_read_profile(session: Any, request_timeout: float) -> None:
     )
     with contextlib.suppress(ValueError):  # another thread added it first
         cluster.add_execution_profile(READ_PROFILE, profile)
+    return READ_PROFILE
 
 
 _prepared_lock = threading.Lock()

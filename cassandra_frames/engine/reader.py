@@ -233,8 +233,9 @@ class _Fetcher:
             if isinstance(exc, ReadError):
                 raise
             what = unit.label or (f"token range ({r.start}, {r.end}]" if r else f"partition {unit.params}")
+            attempts = self.options.retries + 1 if is_transient(exc) else 1  # other errors are not retried
             raise ReadError(
-                f"could not read {what} after {self.options.retries + 1} attempts"
+                f"could not read {what} after {attempts} attempt{'s' if attempts > 1 else ''}"
                 + (f" and {depth} split(s)" if r is not None else "")
                 + f": {type(exc).__name__}: {exc}"
             ) from exc

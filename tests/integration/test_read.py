@@ -322,6 +322,45 @@ def test_aio_read_inside_a_running_loop(cassandra_config: Any, keyspace: str, fi
 
 
 @pytest.mark.cluster
+@pytest.mark.parametrize("mode", ["profiles", "legacy"])
+def test_user_session_and_cluster(cassandra_config: Any, keyspace: str, filled: set[Any], mode: str) -> None:
+    """A driver Session or Cluster of the user's own, with whatever row factory it has, reads and writes.
+
+    A Cluster built with legacy parameters (policies given directly, as async-cassandra does) refuses
+    execution profiles; reads then run on a tuple-row session of our own on that cluster.
+    """
+    from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
+    from cassandra.policies import RoundRobinPolicy
+    from cassandra.query import dict_factory
+
+    from cassandra_frames import to_cassandra
+
+    (host, port), *_ = cassandra_config.endpoints()
+    if mode == "legacy":
+        cluster = Cluster([host], port=port, load_balancing_policy=RoundRobinPolicy(), protocol_version=5)
+    else:
+        profile = ExecutionProfile(load_balancing_policy=RoundRobinPolicy(), row_factory=dict_factory)
+        cluster = Cluster(
+            [host], port=port, execution_profiles={EXEC_PROFILE_DEFAULT: profile}, protocol_version=5
+        )
+    session = cluster.connect()
+    try:
+        if mode == "legacy":
+            session.row_factory = dict_factory  # what our reads must not depend on
+        assert set(_read_set(read_cassandra(f"{keyspace}.t", connection=session).compute())) == filled
+        assert (
+            set(_read_set(read_cassandra(f"{keyspace}.t", connection=cluster, npartitions=3).compute()))
+            == filled
+        )
+        session.execute(f"CREATE TABLE {keyspace}.copy (pk int, ck int, v text, PRIMARY KEY (pk, ck))")
+        df = read_cassandra(f"{keyspace}.t", connection=session).compute()
+        assert to_cassandra(df, f"{keyspace}.copy", connection=session).rows_written == ROWS
+        assert set(_read_set(read_cassandra(f"{keyspace}.copy", connection=session).compute())) == filled
+    finally:
+        cluster.shutdown()
+
+
+@pytest.mark.cluster
 def test_distributed_two_worker_processes(
     cassandra_config: Any, keyspace: str, filled: set[Any], dask_client: Any
 ) -> None:
