@@ -788,8 +788,9 @@ def start(
                 _pid_file(cluster, index).unlink(missing_ok=True)
                 raise
             say(f"node{index} {addr}:{port} up in {time.monotonic() - t0:.1f} s")
-        if nodes > 1:  # the seed must see the ring whole before clients plan token ranges on it
-            _wait_ready(cluster, 1, None, timeout, peers=nodes - 1)
+        if nodes > 1:  # every node must see the ring whole before clients plan token ranges on it
+            for index in range(1, nodes + 1):  # (gossip reaches the earlier nodes last)
+                _wait_ready(cluster, index, None, timeout, peers=nodes - 1)
         return cluster
 
 
