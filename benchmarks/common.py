@@ -8,12 +8,14 @@ the ceiling.
 
 from __future__ import annotations
 
+import argparse
+import datetime as dt
 import json
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -195,3 +197,41 @@ def table(results: Sequence[Result]) -> str:
             f"{r.peak_rss_mb:,.0f} | {r.node_cpu_s:.1f} |"
         )
     return "\n".join(lines)
+
+
+def main(
+    script: Path,
+    doc: str | None,
+    contenders: Sequence[str],
+    datasets_: Sequence[str],
+    contender_main: Callable[[str, str], None],
+    prepare: Callable[[ConnectionConfig], None],
+    repeat: int,
+) -> None:
+    """A benchmark script's command line: run one contender (``--contender``, in a child process) or all
+    of them, ``repeat`` times each, and print a markdown table of the median runs."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--contender", choices=contenders)
+    parser.add_argument("--dataset", choices=datasets_)
+    parser.add_argument("--only", nargs="*", default=list(contenders), help="contenders to run")
+    parser.add_argument("--datasets", nargs="*", default=list(datasets_))
+    parser.add_argument("--repeat", type=int, default=repeat, help="runs per contender; the median counts")
+    args = parser.parse_args()
+    if args.contender:
+        contender_main(args.contender, args.dataset)
+        return
+    cfg, _ = node_config_quiet()
+    prepare(cfg)
+    results = []
+    for dataset in args.datasets:
+        for contender in args.only:
+            r = run_contender(script, contender, dataset, repeat=args.repeat)
+            print(
+                f"{dataset:10s} {contender:15s} {r.rows:>9,} rows {r.seconds:7.2f} s "
+                f"{r.rows_per_s:>10,.0f} rows/s peak {r.peak_rss_mb:6.0f} MiB  "
+                f"node CPU {r.node_cpu_s:5.1f} s",
+                file=sys.stderr,
+            )
+            results.append(r)
+    print(table(results))
+    print(f"\n(machine: {os.cpu_count()} cores; node and client share them; {dt.date.today()})")

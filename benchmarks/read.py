@@ -14,10 +14,8 @@ the harness's lookup of its node, and covers connecting, metadata, planning and 
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -27,13 +25,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import common
 from common import (
     KEYSPACE,
     ensure_datasets,
     node_config_quiet,
     peak_rss_mb,
-    run_contender,
-    table,
 )
 
 CONTENDERS = ["read_cassandra", "sample_1pct", "naive", "cqlsh_copy", "null_client"]
@@ -102,7 +99,7 @@ def _null_client(name: str) -> int:
         opts = FetchOptions(concurrency=reader.options.concurrency)
         await asyncio.gather(
             *(
-                fetch_units(session, prepared, units, discard, opts, execution_profile=profile)  # type: ignore[arg-type]
+                fetch_units(session, prepared, units, discard, opts, execution_profile=profile)
                 for units in plan.partitions
             )
         )
@@ -141,33 +138,7 @@ def contender_main(contender: str, dataset: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--contender", choices=CONTENDERS)
-    parser.add_argument("--dataset", choices=DATASETS)
-    parser.add_argument("--only", nargs="*", default=CONTENDERS, help="contenders to run")
-    parser.add_argument("--datasets", nargs="*", default=DATASETS)
-    parser.add_argument("--repeat", type=int, default=3, help="runs per contender; the median is reported")
-    args = parser.parse_args()
-    if args.contender:
-        contender_main(args.contender, args.dataset)
-        return
-    cfg, _ = node_config_quiet()
-    ensure_datasets(cfg)
-    results = []
-    for dataset in args.datasets:
-        for contender in args.only:
-            r = run_contender(Path(__file__), contender, dataset, repeat=args.repeat)
-            print(
-                f"{dataset:10s} {contender:15s} {r.rows:>9,} rows {r.seconds:7.2f} s "
-                f"{r.rows_per_s:>10,.0f} rows/s "
-                f"peak {r.peak_rss_mb:6.0f} MiB  node CPU {r.node_cpu_s:5.1f} s",
-                file=sys.stderr,
-            )
-            results.append(r)
-    print(table(results))
-    print(f"\n(machine: {os.cpu_count()} cores; node and client share them)")
+    common.main(Path(__file__), __doc__, CONTENDERS, DATASETS, contender_main, ensure_datasets, repeat=3)
 
 
 if __name__ == "__main__":

