@@ -185,6 +185,17 @@ def plan_filters(groups: list[list[Filter]], table_meta: Any, allow_filtering: b
     )
 
 
+_COMPARE = {
+    "==": pc.equal,
+    "=": pc.equal,
+    "!=": pc.not_equal,
+    "<": pc.less,
+    "<=": pc.less_equal,
+    ">": pc.greater,
+    ">=": pc.greater_equal,
+}
+
+
 def client_mask(table: pa.Table, groups: Sequence[Sequence[Filter]]) -> pa.Array:
     """Boolean mask of the rows of ``table`` that satisfy the OR of AND ``groups`` (nulls fail)."""
     ors = None
@@ -192,22 +203,12 @@ def client_mask(table: pa.Table, groups: Sequence[Sequence[Filter]]) -> pa.Array
         ands = None
         for col, op, value in group:
             arr = table.column(col)
-            if op in ("==", "="):
-                m = pc.equal(arr, value)
-            elif op == "!=":
-                m = pc.not_equal(arr, value)
-            elif op == "<":
-                m = pc.less(arr, value)
-            elif op == "<=":
-                m = pc.less_equal(arr, value)
-            elif op == ">":
-                m = pc.greater(arr, value)
-            elif op == ">=":
-                m = pc.greater_equal(arr, value)
-            elif op == "in":
-                m = pc.is_in(arr, value_set=pa.array(list(value), type=arr.type))
+            if op in _COMPARE:
+                m = _COMPARE[op](arr, value)
             else:
-                m = pc.invert(pc.is_in(arr, value_set=pa.array(list(value), type=arr.type)))
+                m = pc.is_in(arr, value_set=pa.array(list(value), type=arr.type))
+                if op == "not in":
+                    m = pc.invert(m)
             m = pc.fill_null(m, False)
             ands = m if ands is None else pc.and_(ands, m)
         if ands is not None:
