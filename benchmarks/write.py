@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from common import (
     KEYSPACE,
     SYNTH_PER_PARTITION,
     SYNTH_ROWS,
+    flights_table,
     node_config_quiet,
     peak_rss_mb,
 )
@@ -42,14 +44,14 @@ SYNTH_CQL = (
 )
 
 
-def _data(dataset: str) -> tuple[Any, str]:
-    """(pandas frame with the table's column names, CREATE TABLE text with a {table} slot)."""
+def _data(dataset: str) -> tuple[Any, Callable[[str], str]]:
+    """(pandas frame with the table's column names, the CREATE TABLE text of a table name)."""
     import pandas as pd
 
     from cassandra_frames import datasets
 
     if dataset == "flights":
-        return datasets.flights().to_pandas(types_mapper=pd.ArrowDtype), datasets.FLIGHTS_CQL
+        return datasets.flights().to_pandas(types_mapper=pd.ArrowDtype), flights_table
     n = SYNTH_ROWS
     base = pd.Timestamp("2024-01-01", tz="UTC")
     frame = pd.DataFrame(
@@ -67,16 +69,16 @@ def _data(dataset: str) -> tuple[Any, str]:
         }
     )
     frame = frame.astype({"pk": "int64", "ck": "int32", "i": "int32", "b": "int64", "f": "float32"})
-    return frame, SYNTH_CQL
+    return frame, lambda name: SYNTH_CQL.format(table=f"{KEYSPACE}.{name}")
 
 
-def _fresh_table(name: str, create: str) -> Any:
+def _fresh_table(name: str, create: Callable[[str], str]) -> Any:
     from cassandra_frames.engine.session import connect
 
     cfg, _ = node_config_quiet()
     session = connect(cfg)
     session.execute(f"DROP TABLE IF EXISTS {KEYSPACE}.{name}", timeout=120)
-    session.execute(create.replace("IF NOT EXISTS ", "").format(table=f"{KEYSPACE}.{name}"), timeout=120)
+    session.execute(create(name), timeout=120)
     return session
 
 

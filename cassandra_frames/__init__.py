@@ -5,7 +5,7 @@ from __future__ import annotations
 from cassandra_frames import aio
 from cassandra_frames.accessor import register as _register_accessors
 from cassandra_frames.config import ConnectionConfig
-from cassandra_frames.dask import read_cassandra
+from cassandra_frames.dask import read_cassandra, to_cassandra
 from cassandra_frames.errors import (
     CassandraFramesError,
     ConnectionError,
@@ -16,7 +16,7 @@ from cassandra_frames.errors import (
     SchemaError,
     WriteError,
 )
-from cassandra_frames.write import RejectedRow, WriteReport, to_cassandra
+from cassandra_frames.reports import RejectedRow, WriteReport
 
 __version__ = "0.1.0"
 

@@ -6,11 +6,15 @@ Thin and stateless (pandas >= 3 builds a new accessor object on each access): ev
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from cassandra_frames.write import to_cassandra
+from cassandra_frames.dask import to_cassandra
+from cassandra_frames.reports import WriteReport
+
+if TYPE_CHECKING:
+    from dask.delayed import Delayed
 
 __all__ = ["CassandraAccessor", "register"]
 
@@ -21,7 +25,7 @@ class CassandraAccessor:
     def __init__(self, obj: Any) -> None:
         self._obj = obj
 
-    def load(self, table: str, **kwargs: Any) -> Any:
+    def load(self, table: str, **kwargs: Any) -> WriteReport | Delayed:
         """Write this frame into ``table``; the keywords are those of :func:`cassandra_frames.to_cassandra`.
 
         Returns

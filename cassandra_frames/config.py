@@ -13,9 +13,45 @@ from collections.abc import Mapping
 
 from cassandra_frames.errors import CassandraFramesError
 
-__all__ = ["DEFAULT_PORT", "ConnectionConfig", "parse_contact_points"]
+__all__ = [
+    "CONSISTENCY_LEVELS",
+    "DEFAULT_PORT",
+    "ConnectionConfig",
+    "check_consistency",
+    "parse_contact_points",
+]
 
 DEFAULT_PORT = 9042
+
+CONSISTENCY_LEVELS = (
+    "ANY",
+    "ONE",
+    "TWO",
+    "THREE",
+    "QUORUM",
+    "ALL",
+    "LOCAL_QUORUM",
+    "EACH_QUORUM",
+    "SERIAL",
+    "LOCAL_SERIAL",
+    "LOCAL_ONE",
+)
+"""The consistency levels of the native protocol, by name."""
+
+
+def check_consistency(level: str) -> str:
+    """``level`` upper-cased, if it names a consistency level.
+
+    Raises
+    ------
+    CassandraFramesError
+        It does not; the message lists the levels.
+    """
+    if not isinstance(level, str) or level.upper() not in CONSISTENCY_LEVELS:
+        raise CassandraFramesError(
+            f"consistency {level!r} is not a consistency level; use one of {sorted(CONSISTENCY_LEVELS)}"
+        )
+    return level.upper()
 
 
 def parse_contact_points(value: str | None = None, default_port: int = DEFAULT_PORT) -> list[tuple[str, int]]:

@@ -53,7 +53,7 @@ def with_head_pushdown(ddf: Any) -> Any:
     Parameters
     ----------
     ddf : dask.dataframe.DataFrame
-        Built by ``dd.from_map`` over a reader with a ``limited(n)`` method (``ReadPartition``).
+        Built by ``dd.from_map`` over a reader with a ``limited(n)`` method (``read.PartitionReader``).
 
     Returns
     -------

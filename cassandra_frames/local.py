@@ -14,6 +14,10 @@ Layout of a cluster directory (default ``./.cassandra``)::
     node1/logs/             system.log, stdout.log
     node1/cassandra.pid
     tls/                    keystore.jks and node-cert.pem (with --tls)
+
+It is a development tool beside the library, not part of its layers, and longer than the library's
+modules because it is one cohesive job: fetching jars, writing each node's configuration, starting,
+waiting for and stopping the processes share the cluster directory and its state file.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from cassandra_frames.config import ConnectionConfig
+from cassandra_frames.engine.session import probe_node
 from cassandra_frames.errors import LocalClusterError
 
 __all__ = [
@@ -557,35 +562,10 @@ def _port_open(address: str, port: int, timeout: float = 1.0) -> bool:
 
 
 def _cql_answers(cluster: LocalCluster, address: str, peers: int = 0) -> tuple[bool, str]:
-    """Log in (as the superuser when auth is on), read ``system.local`` and check that the node sees
-    at least ``peers`` other nodes with their tokens; returns ``(ok, why_not)``."""
-    from cassandra.auth import PlainTextAuthProvider
-    from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
-    from cassandra.policies import WhiteListRoundRobinPolicy
-
-    profile = ExecutionProfile(load_balancing_policy=WhiteListRoundRobinPolicy([address]), request_timeout=10)
-    c = Cluster(
-        contact_points=[address],
-        port=cluster.port,
-        auth_provider=PlainTextAuthProvider(*SUPERUSER) if cluster.auth else None,
-        ssl_context=cluster.ssl_context(),
-        execution_profiles={EXEC_PROFILE_DEFAULT: profile},
-        connect_timeout=5,
-        control_connection_timeout=5,
-    )
-    try:
-        session = c.connect()
-        row = session.execute("SELECT release_version FROM system.local").one()
-        if row is None:
-            return False, "system.local is empty"
-        seen = [p for p in session.execute("SELECT peer, tokens FROM system.peers_v2") if p.tokens]
-        if len(seen) < peers:
-            return False, f"sees {len(seen)} of {peers} peers in system.peers_v2"
-        return True, ""
-    except Exception as exc:  # noqa: BLE001 - any failure means "not ready yet"; reported on timeout
-        return False, f"{type(exc).__name__}: {exc}"
-    finally:
-        c.shutdown()
+    """Whether the node at ``address`` answers CQL (as the superuser when auth is on) and sees ``peers``
+    other nodes; ``(ok, why_not)``."""
+    login = SUPERUSER if cluster.auth else None
+    return probe_node(address, cluster.port, login=login, ssl_context=cluster.ssl_context(), peers=peers)
 
 
 def _log_tail(cluster: LocalCluster, index: int, lines: int = 25) -> str:

@@ -1,4 +1,4 @@
-"""Token-range planning: which token ranges each Dask partition reads.
+"""Token-range planning: which token ranges each partition of a read reads; sampling; the size probe.
 
 Pure functions over plain data — no I/O, and no import of the Cassandra driver — so a plan can be built,
 inspected and property-tested without a cluster.
@@ -23,244 +23,32 @@ import heapq
 import itertools
 import math
 import random
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from fractions import Fraction
 
 from cassandra_frames.errors import PlanError
+from cassandra_frames.tokens import (
+    MAX_RANGES,
+    MURMUR3,
+    Partitioner,
+    TokenRange,
+    check_count,
+    split_range,
+    unwrap,
+)
 
 __all__ = [
-    "MURMUR3",
-    "RANDOM",
-    "Partitioner",
-    "TokenRange",
     "group_ranges",
-    "partitioner_for",
     "plan_partitions",
-    "ranges_cover_ring",
-    "ring_ranges",
+    "probe_ranges",
     "sample_ranges",
-    "split_range",
     "split_ranges",
 ]
 
-# Most sub-ranges a single call may create: far beyond any sensible plan, low enough to fail fast instead
-# of exhausting memory when a size target is absurdly small.
-_MAX_RANGES = 1_000_000
 # sample_ranges cuts the ring into enough slices that a sample is made of at least about this many.
 _MIN_SAMPLE_SLICES = 8
 # ... but into no more slices than ``random.sample`` can draw from.
 _MAX_SLICES = 2**62
-
-
-@dataclass(frozen=True)
-class Partitioner:
-    """Token bounds of a Cassandra partitioner.
-
-    Keys hash to tokens in ``(min_token, max_token]``; ``min_token`` itself is never a key's token.
-    """
-
-    name: str
-    min_token: int
-    max_token: int
-
-    @property
-    def short_name(self) -> str:
-        """Class name without its package, e.g. ``"Murmur3Partitioner"``."""
-        return self.name.rsplit(".", 1)[-1]
-
-    @property
-    def ring_width(self) -> int:
-        """Number of tokens in ``(min_token, max_token]``."""
-        return self.max_token - self.min_token
-
-
-MURMUR3 = Partitioner("org.apache.cassandra.dht.Murmur3Partitioner", -(2**63), 2**63 - 1)
-RANDOM = Partitioner("org.apache.cassandra.dht.RandomPartitioner", -1, 2**127)
-
-_PARTITIONERS: dict[str, Partitioner] = {key: p for p in (MURMUR3, RANDOM) for key in (p.name, p.short_name)}
-
-
-@dataclass(frozen=True, order=True)
-class TokenRange:
-    """Tokens ``(start, end]`` and the replicas that own them.
-
-    ``replicas`` are the addresses of the replicas of the range's *end* token. Ranges order by
-    ``(start, end, replicas)``, i.e. in ring order for the non-wrapping ranges the planner produces.
-    """
-
-    start: int
-    end: int
-    replicas: tuple[str, ...] = ()
-
-    @property
-    def wraps(self) -> bool:
-        """Whether the range wraps through the partitioner's minimum token (``start > end``)."""
-        return self.start > self.end
-
-    def width(self, partitioner: Partitioner) -> int:
-        """Number of tokens in the range.
-
-        Parameters
-        ----------
-        partitioner : Partitioner
-            Gives the ring's bounds; only a wrapping range needs them.
-
-        Returns
-        -------
-        int
-            ``end - start``; 0 for an empty range; for a wrapping range the tokens of
-            ``(start, max_token]`` plus those of ``(min_token, end]``.
-        """
-        if self.start <= self.end:
-            return self.end - self.start
-        return (partitioner.max_token - self.start) + (self.end - partitioner.min_token)
-
-    def fraction(self, partitioner: Partitioner) -> float:
-        """Share of the whole ring ``(min_token, max_token]`` the range covers.
-
-        Parameters
-        ----------
-        partitioner : Partitioner
-            The ring the range belongs to.
-
-        Returns
-        -------
-        float
-            ``width / ring_width``, in ``[0, 1]`` for a range inside the ring.
-        """
-        return self.width(partitioner) / partitioner.ring_width
-
-    def contains(self, token: int) -> bool:
-        """Whether ``token`` lies in ``(start, end]`` (for a wrapping range: ``> start`` or ``<= end``).
-
-        Parameters
-        ----------
-        token : int
-            A token of the ring.
-
-        Returns
-        -------
-        bool
-            False for every token if the range is empty.
-        """
-        if self.start <= self.end:
-            return self.start < token <= self.end
-        return token > self.start or token <= self.end
-
-
-def partitioner_for(name: str) -> Partitioner:
-    """Token bounds of a partitioner, by Java class name.
-
-    Parameters
-    ----------
-    name : str
-        Full class name (``"org.apache.cassandra.dht.Murmur3Partitioner"``) or short name
-        (``"Murmur3Partitioner"``), as reported by the cluster metadata.
-
-    Returns
-    -------
-    Partitioner
-        :data:`MURMUR3` or :data:`RANDOM` (the module constants themselves).
-
-    Raises
-    ------
-    PlanError
-        For any other partitioner (``ByteOrderedPartitioner``, ``OrderPreservingPartitioner``, …): their
-        tokens are not integers spread evenly over a ring, so a table cannot be read by token ranges.
-    """
-    found = _PARTITIONERS.get(name.strip())
-    if found is None:
-        raise PlanError(
-            f"partitioner {name!r} is not supported: token-range reads need Murmur3Partitioner "
-            "or RandomPartitioner"
-        )
-    return found
-
-
-def ring_ranges(
-    ring: Sequence[int], replicas: Mapping[int, Sequence[str]], partitioner: Partitioner = MURMUR3
-) -> list[TokenRange]:
-    """Non-wrapping token ranges of a ring, each with its replicas.
-
-    Parameters
-    ----------
-    ring : sequence of int
-        Every token owned by a node (vnodes included), in any order; duplicates are ignored.
-    replicas : mapping of int to sequence of str
-        ``replicas[token]`` are the addresses of the replicas of the range that ends at ``token``. A token
-        without an entry gets no replicas (the reader then lets the driver route); a bare string counts as
-        one address.
-    partitioner : Partitioner
-        Bounds of the ring; default :data:`MURMUR3`.
-
-    Returns
-    -------
-    list of TokenRange
-        ``(t[i-1], t[i]]`` with the replicas of ``t[i]`` for consecutive sorted tokens, plus the wraparound
-        range ``(t[-1], t[0]]`` split at the minimum into ``(t[-1], max_token]`` and ``(min_token, t[0]]``,
-        both with the replicas of ``t[0]``. Empty ranges (a node owning ``min_token`` or ``max_token``) are
-        dropped. Sorted by start; together they cover ``(min_token, max_token]`` exactly once.
-
-    Raises
-    ------
-    PlanError
-        If the ring is empty or a token lies outside ``[min_token, max_token]``.
-    """
-    tokens = sorted(set(ring))
-    if not tokens:
-        raise PlanError("the token ring is empty: no node owns a token, so no token ranges can be planned")
-    lo, hi = partitioner.min_token, partitioner.max_token
-    for t in (tokens[0], tokens[-1]):
-        if not lo <= t <= hi:
-            raise PlanError(f"token {t} is outside the {partitioner.short_name} token range [{lo}, {hi}]")
-
-    def owners(token: int) -> tuple[str, ...]:
-        found = replicas.get(token, ())
-        return (found,) if isinstance(found, str) else tuple(found)
-
-    first = owners(tokens[0])
-    out = [TokenRange(lo, tokens[0], first)]
-    out.extend(TokenRange(a, b, owners(b)) for a, b in itertools.pairwise(tokens))
-    out.append(TokenRange(tokens[-1], hi, first))
-    return [r for r in out if r.start < r.end]
-
-
-def split_range(r: TokenRange, parts: int) -> list[TokenRange]:
-    """Cut a range into contiguous sub-ranges of near-equal width.
-
-    Parameters
-    ----------
-    r : TokenRange
-        A non-wrapping range.
-    parts : int
-        Number of sub-ranges wanted (at least 1).
-
-    Returns
-    -------
-    list of TokenRange
-        ``min(parts, width)`` non-empty sub-ranges in ring order, with the replicas of ``r``, covering ``r``
-        exactly; their widths differ by at most one token. An empty range gives an empty list.
-
-    Raises
-    ------
-    PlanError
-        If ``parts < 1``, ``r`` wraps, or the split would create more than a million sub-ranges.
-    """
-    if parts < 1:
-        raise PlanError(f"a token range must be split into at least 1 part, not {parts}")
-    if r.wraps:
-        raise PlanError(
-            f"token range ({r.start}, {r.end}] wraps around the ring; split it at the partitioner's "
-            "minimum token first (ring_ranges does)"
-        )
-    width = r.end - r.start
-    n = min(parts, width)
-    if n == 0:
-        return []
-    _check_count(n)
-    bounds = [r.start + width * i // n for i in range(n + 1)]
-    return [TokenRange(a, b, r.replicas) for a, b in itertools.pairwise(bounds)]
 
 
 def split_ranges(
@@ -298,7 +86,7 @@ def split_ranges(
     total = _size(total_size, "total_size")
     target = _positive(target_size, "target_size")
     return _split_sized(
-        _unwrap(ranges, partitioner), Fraction(total) / (Fraction(target) * partitioner.ring_width)
+        unwrap(ranges, partitioner), Fraction(total) / (Fraction(target) * partitioner.ring_width)
     )
 
 
@@ -427,7 +215,7 @@ def plan_partitions(
         count = min_partitions
         if total > 0:
             count = max(count, math.ceil(Fraction(total) / Fraction(target)))
-    _check_count(count)
+    check_count(count)
     return _plan_groups(base, count, partitioner)
 
 
@@ -473,8 +261,8 @@ def sample_ranges(
     """
     if not 0 < fraction <= 1:
         raise PlanError(f"a sample fraction must be in (0, 1], not {fraction}")
-    if not 1 <= pieces <= _MAX_RANGES:
-        raise PlanError(f"pieces must be between 1 and {_MAX_RANGES}, not {pieces}")
+    if not 1 <= pieces <= MAX_RANGES:
+        raise PlanError(f"pieces must be between 1 and {MAX_RANGES}, not {pieces}")
     base = _prepare(ranges, partitioner)
     if fraction == 1:
         return base
@@ -510,43 +298,31 @@ def sample_ranges(
     return out
 
 
-def ranges_cover_ring(ranges: Iterable[TokenRange], partitioner: Partitioner = MURMUR3) -> bool:
-    """Whether ranges are disjoint and cover ``(min_token, max_token]`` exactly once.
+def probe_ranges(
+    ranges: Iterable[TokenRange], partitioner: Partitioner = MURMUR3, *, slices: int = 16
+) -> tuple[list[TokenRange], float]:
+    """Thin token ranges spread over ``ranges`` to count rows in when the nodes have no size estimate.
 
     Parameters
     ----------
     ranges : iterable of TokenRange
-        Ranges in any order; a wrapping range counts as its two pieces on either side of the minimum token,
-        an empty range counts as nothing.
+        The ranges a read will cover (the whole ring, or the part left by token bounds).
     partitioner : Partitioner
-        Ring bounds, default :data:`MURMUR3`.
+        Ring bounds (Murmur3 and Random rings alike).
+    slices : int
+        How many thin ranges to return at most.
 
     Returns
     -------
-    bool
-        True iff every token of the ring is in exactly one range and no range leaves the ring.
+    (list of TokenRange, float)
+        Up to ``slices`` disjoint ranges of about 1/4096 of ``ranges`` each (a seeded, repeatable choice),
+        and the share of the whole ring they cover: rows counted in them / that share ≈ rows in the ring.
     """
-    try:
-        pieces = sorted(_unwrap(ranges, partitioner))
-    except PlanError:
-        return False
-    expected = partitioner.min_token
-    for r in pieces:
-        if r.start != expected:
-            return False
-        expected = r.end
-    return expected == partitioner.max_token
+    picked = sample_ranges(ranges, 1 / 256, random_state=0, partitioner=partitioner, pieces=4096)[:slices]
+    return picked, sum(r.width(partitioner) for r in picked) / partitioner.ring_width
 
 
 # --------------------------------------------------------------------------------------------- helpers
-
-
-def _check_count(n: int) -> None:
-    if n > _MAX_RANGES:
-        raise PlanError(
-            f"the plan would need {n} token ranges (limit {_MAX_RANGES}); raise the target size "
-            "or lower the number of partitions"
-        )
 
 
 def _positive(value: float, name: str) -> float:
@@ -566,30 +342,13 @@ def _split_sized(ranges: Sequence[TokenRange], pieces_per_token: Fraction) -> li
     plan = [
         (r, min(r.end - r.start, max(1, math.ceil((r.end - r.start) * pieces_per_token)))) for r in ranges
     ]
-    _check_count(sum(n for _, n in plan))
+    check_count(sum(n for _, n in plan))
     return [piece for r, n in plan for piece in split_range(r, n)]
-
-
-def _unwrap(ranges: Iterable[TokenRange], partitioner: Partitioner) -> list[TokenRange]:
-    """Non-empty, non-wrapping pieces of ``ranges`` in input order; PlanError if one leaves the ring."""
-    lo, hi = partitioner.min_token, partitioner.max_token
-    out = []
-    for r in ranges:
-        if not (lo <= r.start <= hi and lo <= r.end <= hi):
-            raise PlanError(
-                f"token range ({r.start}, {r.end}] is outside the {partitioner.short_name} ring [{lo}, {hi}]"
-            )
-        if r.start < r.end:
-            out.append(r)
-        elif r.start > r.end:
-            pieces = (TokenRange(r.start, hi, r.replicas), TokenRange(lo, r.end, r.replicas))
-            out.extend(p for p in pieces if p.start < p.end)
-    return out
 
 
 def _prepare(ranges: Iterable[TokenRange], partitioner: Partitioner) -> list[TokenRange]:
     """Unwrapped, sorted ranges; PlanError if there are none or two overlap."""
-    out = sorted(_unwrap(ranges, partitioner))
+    out = sorted(unwrap(ranges, partitioner))
     if not out:
         raise PlanError("there are no token ranges to plan")
     for prev, r in itertools.pairwise(out):

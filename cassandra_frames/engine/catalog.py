@@ -1,188 +1,191 @@
-"""Connections and schema lookups shared by the read and write paths.
+"""What the engine reads about the cluster, and the schema changes it makes.
 
-``resolve_connection`` turns what a user passes (nothing, a :class:`ConnectionConfig`, a driver Session or
-Cluster, an async-cassandra session) into a picklable :data:`ConnectionRef` plus a live session; workers
-turn the reference back into a session with :func:`session_for` (one per process for a config). Prepared
-statements are cached per session. ``table_metadata`` finds a table, refreshing the driver's schema once
-when it is missing (a keyspace made by another session reaches this one up to seconds later).
+- :func:`table_info` / :func:`find_table`: the driver's table metadata as a :class:`TableInfo` (refreshed
+  once when missing: a table made by another session reaches this one up to seconds later);
+- :func:`ring`: the partitioner and the ring's token ranges with their replicas;
+- :func:`size_estimate` and :func:`count_rows`: how big a table is, for sizing a read plan;
+- :func:`run_ddl`: CREATE / DROP statements, waiting for schema agreement;
+- :func:`prepare`: prepared statements, cached per session.
 """
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
+import logging
 import os
 import threading
+import weakref
+from collections.abc import Sequence
 from typing import Any
 
-from cassandra_frames.config import ConnectionConfig
-from cassandra_frames.engine.session import get_session
-from cassandra_frames.errors import CassandraFramesError, SchemaError, close_matches
+from cassandra_frames import cql
+from cassandra_frames.engine.connections import read_profile, request_timeout
+from cassandra_frames.errors import PlanError, SchemaError, close_matches
+from cassandra_frames.schema import ColumnInfo, TableInfo
+from cassandra_frames.tokens import Partitioner, TokenRange, partitioner_for, ring_ranges
 
 __all__ = [
-    "READ_PROFILE",
-    "ConnectionRef",
-    "SessionRef",
+    "count_rows",
+    "find_table",
     "prepare",
-    "read_profile",
-    "resolve_connection",
-    "session_for",
-    "split_name",
-    "table_metadata",
+    "ring",
+    "run_ddl",
+    "size_estimate",
+    "table_info",
 ]
 
-READ_PROFILE = "cassandra_frames_read"
-"""Execution profile of reads: the default policies with tuple rows."""
-
-_registry_lock = threading.Lock()
-_registered_sessions: dict[int, Any] = {}
-
-
-@dataclasses.dataclass(frozen=True)
-class SessionRef:
-    """A user-supplied driver session, usable only in the process that owns it (threads scheduler)."""
-
-    key: int
-    pid: int
-
-    def session(self) -> Any:
-        with _registry_lock:
-            session = _registered_sessions.get(self.key)
-        if session is None or self.pid != os.getpid():
-            raise CassandraFramesError(
-                "a cassandra.cluster.Session cannot travel to another process (a distributed worker): "
-                "pass connection=ConnectionConfig(...) instead so each worker opens its own session"
-            )
-        return session
-
-
-ConnectionRef = ConnectionConfig | SessionRef
-
-
-def _is_legacy(cluster: Any) -> bool:
-    """Whether a Cluster was built with legacy parameters (policies given directly, not as profiles).
-
-    Such a cluster refuses execution profiles, so reads cannot pick tuple rows per request.
-    """
-    from cassandra.cluster import _ConfigMode
-
-    return bool(getattr(cluster, "_config_mode", None) == _ConfigMode.LEGACY)
-
-
-_own_sessions: dict[int, Any] = {}
-
-
-def _own_session(cluster: Any) -> Any:
-    """One session of our own per user ``Cluster`` (same hosts, auth and policies); tuple rows when the
-    cluster is in legacy mode."""
-    from cassandra.query import tuple_factory
-
-    with _registry_lock:
-        session = _own_sessions.get(id(cluster))
-        if session is None or session.is_shutdown:
-            session = cluster.connect()
-            if _is_legacy(cluster):  # profile-mode clusters: reads pick tuple rows through READ_PROFILE
-                session.row_factory = tuple_factory
-            _own_sessions[id(cluster)] = session
-    return session
-
-
-def _register(session: Any) -> tuple[SessionRef, Any]:
-    """A reference to a user's session (or, on a legacy-mode cluster, to our tuple-row one) and it."""
-    if _is_legacy(session.cluster):
-        session = _own_session(session.cluster)
-    with _registry_lock:
-        _registered_sessions[id(session)] = session
-    return SessionRef(id(session), os.getpid()), session
-
-
-def resolve_connection(connection: Any) -> tuple[ConnectionRef, Any]:
-    """Turn ``connection`` (None, ConnectionConfig, Session, Cluster, async-cassandra session) into a
-    picklable reference and a live session in this process."""
-    if connection is None:
-        connection = ConnectionConfig.from_env()
-    if isinstance(connection, ConnectionConfig):
-        return connection, get_session(connection)
-    inner = getattr(connection, "_session", None)  # async-cassandra wraps a driver session
-    if inner is not None and hasattr(inner, "execute_async"):
-        connection = inner
-    if hasattr(connection, "execute_async") and hasattr(connection, "cluster"):
-        return _register(connection)
-    if hasattr(connection, "connect") and hasattr(connection, "metadata"):
-        return _register(_own_session(connection))
-    raise CassandraFramesError(
-        f"connection must be a ConnectionConfig, a cassandra Session or Cluster, not {type(connection)!r}"
-    )
-
-
-def session_for(ref: ConnectionRef) -> Any:
-    """The live session a :data:`ConnectionRef` stands for, in this process."""
-    return get_session(ref) if isinstance(ref, ConnectionConfig) else ref.session()
-
-
-def read_profile(session: Any, request_timeout: float) -> Any:
-    """The execution profile reads run with: :data:`READ_PROFILE` (tuple rows), added to the cluster once.
-
-    On a legacy-mode cluster (which takes no profiles) the default one; the session is then our own with
-    tuple rows (see ``resolve_connection``).
-    """
-    from cassandra.cluster import EXEC_PROFILE_DEFAULT
-
-    cluster = session.cluster
-    if _is_legacy(cluster):
-        return EXEC_PROFILE_DEFAULT
-    if READ_PROFILE in cluster.profile_manager.profiles:
-        return READ_PROFILE
-    from cassandra.cluster import ExecutionProfile
-    from cassandra.query import tuple_factory
-
-    default = cluster.profile_manager.default
-    profile = ExecutionProfile(
-        load_balancing_policy=default.load_balancing_policy,
-        retry_policy=default.retry_policy,
-        request_timeout=request_timeout,
-        row_factory=tuple_factory,
-    )
-    with contextlib.suppress(ValueError):  # another thread added it first
-        cluster.add_execution_profile(READ_PROFILE, profile)
-    return READ_PROFILE
-
+log = logging.getLogger("cassandra_frames")
 
 _prepared_lock = threading.Lock()
-_prepared: dict[tuple[int, str], Any] = {}
+_prepared: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def _after_fork_in_child() -> None:
+    global _prepared_lock
+    _prepared_lock = threading.Lock()
+    _prepared.clear()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def prepare(session: Any, text: str) -> Any:
-    """``session.prepare(text)``, cached per session and statement text."""
-    key = (id(session), text)
+    """``session.prepare(text)``, cached per session (weakly: a closed session's statements go with it)."""
     with _prepared_lock:
-        stmt = _prepared.get(key)
+        stmt = _prepared.get(session, {}).get(text)
     if stmt is None:
         stmt = session.prepare(text)
         with _prepared_lock:
-            _prepared[key] = stmt
+            _prepared.setdefault(session, {})[text] = stmt
     return stmt
 
 
-def split_name(table: str, keyspace: str | None) -> tuple[str, str]:
-    """``("ks", "table")`` from ``"ks.table"`` (or ``table`` with ``keyspace``); quotes stripped."""
-    if keyspace is None:
-        if "." not in table:
-            raise SchemaError(f"table {table!r} names no keyspace: use 'keyspace.table' or keyspace=...")
-        keyspace, table = table.split(".", 1)
-    return keyspace.strip('"'), table.strip('"')
+def _info(ks_meta: Any, tbl_meta: Any) -> TableInfo:
+    keys = [ColumnInfo(c.name, str(c.cql_type), "partition_key") for c in tbl_meta.partition_key]
+    keys += [
+        ColumnInfo(c.name, str(c.cql_type), "clustering", bool(getattr(c, "is_reversed", False)))
+        for c in tbl_meta.clustering_key
+    ]
+    key_names = {c.name for c in keys}
+    others = [
+        ColumnInfo(name, str(c.cql_type), "static" if getattr(c, "is_static", False) else "regular")
+        for name, c in tbl_meta.columns.items()
+        if name not in key_names
+    ]
+    udts = {
+        str(name): tuple((str(f), str(t)) for f, t in zip(udt.field_names, udt.field_types, strict=True))
+        for name, udt in (getattr(ks_meta, "user_types", None) or {}).items()
+    }
+    sai = set()
+    for index in (getattr(tbl_meta, "indexes", None) or {}).values():
+        options = dict(index.index_options or {})
+        if "StorageAttachedIndex" in str(options.get("class_name", "")):
+            sai.add(str(options.get("target", "")).strip('"'))
+    return TableInfo(ks_meta.name, tbl_meta.name, (*keys, *others), udts, frozenset(sai))
 
 
-def table_metadata(session: Any, keyspace: str, table: str) -> tuple[Any, Any]:
-    """Driver (KeyspaceMetadata, TableMetadata), refreshed once when missing; clear error otherwise."""
-    meta = session.cluster.metadata
+def find_table(session: Any, keyspace: str, table: str) -> TableInfo | None:
+    """The table, or None when its keyspace has no such table (after one refresh of the metadata).
+
+    Raises
+    ------
+    SchemaError
+        The keyspace does not exist (close matches named).
+    """
+    cluster = session.cluster
     for attempt in range(2):
-        ks = meta.keyspaces.get(keyspace)
+        ks = cluster.metadata.keyspaces.get(keyspace)
         tbl = ks.tables.get(table) if ks is not None else None
         if tbl is not None:
-            return ks, tbl
+            return _info(ks, tbl)
         if attempt == 0:
-            session.cluster.refresh_schema_metadata(max_schema_agreement_wait=10)
+            cluster.refresh_schema_metadata(max_schema_agreement_wait=10)
     if ks is None:
-        raise SchemaError(f"keyspace {keyspace!r} does not exist{close_matches(keyspace, meta.keyspaces)}")
-    raise SchemaError(f"table {keyspace}.{table} does not exist{close_matches(table, ks.tables)}")
+        known = cluster.metadata.keyspaces
+        raise SchemaError(f"keyspace {keyspace!r} does not exist{close_matches(keyspace, known)}")
+    return None
+
+
+def table_info(session: Any, keyspace: str, table: str) -> TableInfo:
+    """The table as a :class:`TableInfo`.
+
+    Raises
+    ------
+    SchemaError
+        The keyspace or the table does not exist (close matches named).
+    """
+    info = find_table(session, keyspace, table)
+    if info is None:
+        tables = session.cluster.metadata.keyspaces[keyspace].tables
+        raise SchemaError(f"table {keyspace}.{table} does not exist{close_matches(table, tables)}")
+    return info
+
+
+def ring(session: Any, keyspace: str) -> tuple[Partitioner, list[TokenRange]]:
+    """The cluster's partitioner and the non-wrapping token ranges of its ring, with their replicas in
+    ``keyspace``.
+
+    Raises
+    ------
+    PlanError
+        An unsupported partitioner, or no token map (driver metadata disabled).
+    """
+    meta = session.cluster.metadata
+    partitioner = partitioner_for(meta.partitioner or "")
+    token_map = meta.token_map
+    if token_map is None or not token_map.ring:
+        raise PlanError("the driver has no token map (metadata disabled?): cannot plan token ranges")
+    replicas = {
+        t.value: tuple(str(h.address) for h in token_map.get_replicas(keyspace, t)) for t in token_map.ring
+    }
+    return partitioner, ring_ranges([t.value for t in token_map.ring], replicas, partitioner)
+
+
+def size_estimate(session: Any, keyspace: str, table: str) -> float:
+    """Bytes of the table by ``system.size_estimates`` summed over the live nodes (0 when none has one).
+
+    A node that cannot answer is logged (``cassandra_frames`` logger, WARNING) and left out.
+    """
+    profile = read_profile(session, request_timeout(session))
+    stmt = prepare(session, cql.SIZE_ESTIMATES)
+    total = 0.0
+    for host in session.cluster.metadata.all_hosts():
+        if host.is_up is False:
+            continue
+        try:
+            rows = session.execute(stmt, (keyspace, table), host=host, timeout=10, execution_profile=profile)
+        except Exception as exc:  # noqa: BLE001 - estimates are a hint: say which node failed, go on
+            log.warning(
+                "size estimates of %s.%s from %s failed (%s: %s); sizing the read without them",
+                keyspace,
+                table,
+                host.address,
+                type(exc).__name__,
+                exc,
+            )
+            continue
+        total += sum((r[0] or 0) * (r[1] or 0) for r in rows)
+    return total
+
+
+def count_rows(
+    session: Any, keyspace: str, table: str, partition_key: Sequence[str], ranges: Sequence[TokenRange]
+) -> int:
+    """Rows in ``ranges`` (``SELECT count(*)`` per range, all at once)."""
+    timeout = request_timeout(session)
+    profile = read_profile(session, timeout)
+    stmt = prepare(session, cql.count_range(keyspace, table, partition_key))
+    futures = [
+        session.execute_async(stmt, (r.start, r.end), timeout=timeout, execution_profile=profile)
+        for r in ranges
+    ]
+    return sum(int(f.result().one()[0]) for f in futures)
+
+
+def run_ddl(session: Any, *statements: str, timeout: float = 120.0) -> None:
+    """Execute schema statements (CREATE, DROP) in order, each followed by schema agreement and a refresh
+    of the driver's metadata, so the next statement and the next lookup see the change."""
+    cluster = session.cluster
+    for text in statements:
+        session.execute(text, timeout=timeout)
+        cluster.control_connection.wait_for_schema_agreement(wait_time=30)
+        cluster.refresh_schema_metadata(max_schema_agreement_wait=10)

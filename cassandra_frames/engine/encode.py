@@ -4,8 +4,8 @@ Binding a row through the driver (``PreparedStatement.bind``) serializes each va
 call; for a million rows of twenty columns that is most of a write's client CPU. Here fixed-width columns
 (integers, floats, timestamps) are packed with one numpy call per column, text/blob/uuid/boolean with a
 tight comprehension, and every other type with the driver's own serializer for that column's type — the same
-bytes ``bind`` would produce (the unit tests compare them). ``None`` stays ``None`` (a null cell) and
-``UNSET_VALUE`` stays unset.
+bytes ``bind`` would produce (the unit tests compare them). ``None`` is a null cell, or an unset one when
+asked (``unset_nulls=True``: no tombstone is written).
 """
 
 from __future__ import annotations
@@ -29,28 +29,28 @@ _FIXED = {
 }
 
 
-def _unset() -> Any:
-    from cassandra.query import UNSET_VALUE
-
-    return UNSET_VALUE
-
-
-def serialize_column(values: Sequence[Any], driver_type: Any, protocol_version: int) -> list[Any]:
-    """Serialized bytes for each value of one bound column (``None``/``UNSET_VALUE`` kept as they are).
+def serialize_column(
+    values: Sequence[Any], driver_type: Any, protocol_version: int, *, unset_nulls: bool = False
+) -> list[Any]:
+    """Serialized bytes for each value of one bound column.
 
     Parameters
     ----------
     values : sequence
-        Python values as :func:`cassandra_frames.cqlvalues.driver_values` produces them (timestamps as
-        int milliseconds).
+        Python values as :func:`cassandra_frames.convert.from_arrow.cql_values` produces them (timestamps
+        as int milliseconds); ``None`` for a null.
     driver_type : type
         The driver's CQL type class of the marker (``prepared.column_metadata[i].type``).
     protocol_version : int
         The session's negotiated native protocol version.
+    unset_nulls : bool
+        Send a ``None`` as the driver's ``UNSET_VALUE`` (the cell is left as it is) instead of a null.
     """
-    unset = _unset()
+    from cassandra.query import UNSET_VALUE
+
     name = getattr(driver_type, "typename", "")
-    missing = [i for i, v in enumerate(values) if v is None or v is unset]
+    missing = [i for i, v in enumerate(values) if v is None]
+    null = UNSET_VALUE if unset_nulls else None
     if name in _FIXED and len(values) > 0:
         if missing:
             filled = list(values)
@@ -63,20 +63,20 @@ def serialize_column(values: Sequence[Any], driver_type: Any, protocol_version: 
         buf = arr.tobytes()
         out: list[Any] = [buf[i : i + width] for i in range(0, len(buf), width)]
         for i in missing:
-            out[i] = values[i]
+            out[i] = null
         return out
     if name in ("text", "varchar"):
-        return [v if v is None or v is unset else v.encode("utf-8") for v in values]
+        return [null if v is None else v.encode("utf-8") for v in values]
     if name == "ascii":
-        return [v if v is None or v is unset else v.encode("ascii") for v in values]
+        return [null if v is None else v.encode("ascii") for v in values]
     if name == "blob":
-        return [v if v is None or v is unset else bytes(v) for v in values]
+        return [null if v is None else bytes(v) for v in values]
     if name in ("uuid", "timeuuid"):
-        return [v if v is None or v is unset else v.bytes for v in values]
+        return [null if v is None else v.bytes for v in values]
     if name == "boolean":
-        return [v if v is None or v is unset else (b"\x01" if v else b"\x00") for v in values]
+        return [null if v is None else (b"\x01" if v else b"\x00") for v in values]
     serialize = driver_type.serialize
-    return [v if v is None or v is unset else serialize(v, protocol_version) for v in values]
+    return [null if v is None else serialize(v, protocol_version) for v in values]
 
 
 def bound_statement(prepared: Any, values: Sequence[Any]) -> Any:

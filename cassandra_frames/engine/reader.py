@@ -13,16 +13,19 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import random
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import pyarrow as pa
 
+from cassandra_frames.engine.catalog import prepare
+from cassandra_frames.engine.connections import ConnectionRef, read_profile, session_for
+from cassandra_frames.engine.retry import is_transient, retrying
+from cassandra_frames.engine.session import Responses
 from cassandra_frames.errors import ReadError
-from cassandra_frames.planner import MURMUR3, Partitioner, TokenRange, split_range
+from cassandra_frames.tokens import TokenRange, split_range
 
-__all__ = ["FetchOptions", "ReadUnit", "fetch_units", "is_transient"]
+__all__ = ["FetchOptions", "ReadQuery", "ReadUnit", "fetch_units", "prepare_read"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,94 +73,36 @@ class ReadUnit:
     label: str = ""
 
 
-def is_transient(exc: BaseException) -> bool:
-    """Whether a driver error is worth retrying (timeouts, unavailable, overloaded, no host)."""
-    from cassandra import OperationTimedOut, ReadFailure, ReadTimeout, Unavailable
-    from cassandra.cluster import NoHostAvailable
-    from cassandra.protocol import (
-        IsBootstrappingErrorMessage,
-        OverloadedErrorMessage,
-        ServerError,
-        TruncateError,
-    )
+@dataclasses.dataclass(frozen=True)
+class ReadQuery:
+    """A prepared SELECT on a live session, with the execution profile reads use (tuple rows)."""
 
-    transient = (
-        OperationTimedOut,
-        ReadTimeout,
-        ReadFailure,
-        Unavailable,
-        NoHostAvailable,
-        OverloadedErrorMessage,
-        IsBootstrappingErrorMessage,
-        ServerError,
-        TruncateError,
-        ConnectionError,
-        TimeoutError,
-    )
-    return isinstance(exc, transient)
+    session: Any
+    prepared: Any
+    profile: Any
 
 
-class _Pages:
-    """Driver ``ResponseFuture`` paging bridged to asyncio with one page of read-ahead."""
+def prepare_read(connection: ConnectionRef, text: str, timeout: float) -> ReadQuery:
+    """Open (or reuse) the session of ``connection`` and prepare ``text`` on it.
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, response_future: Any) -> None:
-        self._loop = loop
-        self._rf = response_future
-        self._pending: asyncio.Future[list[Any]] = loop.create_future()
-        response_future.add_callbacks(self._on_page, self._on_error)
-
-    def _on_page(self, rows: list[Any]) -> None:
-        fut = self._pending
-        self._loop.call_soon_threadsafe(_resolve, fut, rows, None)
-
-    def _on_error(self, exc: BaseException) -> None:
-        fut = self._pending
-        self._loop.call_soon_threadsafe(_resolve, fut, None, exc)
-
-    async def next_page(self, needed: int | None = None) -> tuple[list[Any], bool]:
-        """The next page of rows and whether more follow; the page after it is already requested.
-
-        With ``needed``, a page holding that many rows is cut to them and ends the paging.
-        """
-        rows = await self._pending
-        if needed is not None and len(rows) >= needed:
-            return rows[:needed], False
-        more = bool(self._rf.has_more_pages)
-        if more:
-            self._pending = self._loop.create_future()
-            self._rf.start_fetching_next_page()
-        return rows, more
-
-
-def _resolve(fut: asyncio.Future[Any], value: Any, exc: BaseException | None) -> None:
-    if fut.done():
-        return
-    if exc is not None:
-        fut.set_exception(exc)
-    else:
-        fut.set_result(value)
+    Blocking (it may connect and round-trip to the cluster): call it from the caller's thread or an
+    executor, never from the engine loop, then hand the result to :func:`fetch_units`.
+    """
+    session = session_for(connection)
+    return ReadQuery(session, prepare(session, text), read_profile(session, timeout))
 
 
 class _Fetcher:
     def __init__(
-        self,
-        session: Any,
-        prepared: Any,
-        convert: Callable[[list[Any]], pa.RecordBatch],
-        options: FetchOptions,
-        partitioner: Partitioner,
-        execution_profile: Any,
+        self, query: ReadQuery, convert: Callable[[list[Any]], pa.RecordBatch], options: FetchOptions
     ) -> None:
         from cassandra import ConsistencyLevel
 
-        self.session = session
-        self.prepared = prepared
+        self.query = query
         self.convert = convert
         self.options = options
-        self.partitioner = partitioner
-        self.profile = execution_profile
         self.consistency = ConsistencyLevel.name_to_value[options.consistency.upper()]
-        self.hosts = {str(h.address): h for h in session.cluster.metadata.all_hosts()}
+        self.hosts = {str(h.address): h for h in query.session.cluster.metadata.all_hosts()}
         self.retries_done = 0
 
     def _host(self, replicas: Sequence[str], attempt: int) -> Any:
@@ -170,43 +115,42 @@ class _Fetcher:
     async def _attempt(
         self, unit: ReadUnit, params: tuple[Any, ...], attempt: int, limit: int | None
     ) -> list[pa.RecordBatch]:
-        bound = self.prepared.bind(params)
+        bound = self.query.prepared.bind(params)
         bound.fetch_size = self.options.fetch_size if limit is None else min(self.options.fetch_size, limit)
         bound.consistency_level = self.consistency
-        rf = self.session.execute_async(
+        rf = self.query.session.execute_async(
             bound,
             timeout=self.options.timeout,
-            execution_profile=self.profile,
+            execution_profile=self.query.profile,
             host=self._host(unit.replicas, attempt),
         )
-        pages = _Pages(asyncio.get_running_loop(), rf)
+        pages = Responses(asyncio.get_running_loop(), rf)
         batches: list[pa.RecordBatch] = []
-        more, got = True, 0
-        while more:
-            rows, more = await pages.next_page(None if limit is None else limit - got)
+        got = 0
+        while True:
+            rows = await pages.page()
+            if limit is not None and len(rows) >= limit - got:
+                rows = rows[: limit - got]  # enough: no further page is asked for
+                more = False
+            else:
+                more = pages.request_next()  # the next page is on its way while this one converts
             if rows:
                 got += len(rows)
                 batches.append(self.convert(rows))
-        return batches
+            if not more:
+                return batches
 
-    async def _with_retries(
-        self, unit: ReadUnit, params: tuple[Any, ...], limit: int | None
-    ) -> list[pa.RecordBatch]:
-        delay = self.options.backoff
-        for attempt in range(self.options.retries + 1):
-            try:
-                return await self._attempt(unit, params, attempt, limit)
-            except Exception as exc:
-                if not is_transient(exc) or attempt == self.options.retries:
-                    raise
-                self.retries_done += 1
-                await asyncio.sleep(delay * (1 + random.random()))
-                delay *= 2
-        raise AssertionError("unreachable")  # pragma: no cover
+    def _on_retry(self, _exc: BaseException) -> None:
+        self.retries_done += 1
 
     async def fetch(self, unit: ReadUnit, depth: int = 0, limit: int | None = None) -> list[pa.RecordBatch]:
         try:
-            return await self._with_retries(unit, unit.params, limit)
+            return await retrying(
+                lambda attempt: self._attempt(unit, unit.params, attempt, limit),
+                attempts=self.options.retries + 1,
+                backoff=self.options.backoff,
+                on_retry=self._on_retry,
+            )
         except Exception as exc:
             r = unit.token_range
             if is_transient(exc) and r is not None and depth < self.options.max_splits:
@@ -242,33 +186,24 @@ class _Fetcher:
 
 
 async def fetch_units(
-    session: Any,
-    prepared: Any,
+    query: ReadQuery,
     units: Sequence[ReadUnit],
     convert: Callable[[list[Any]], pa.RecordBatch],
     options: FetchOptions = FetchOptions(),
-    *,
-    partitioner: Partitioner = MURMUR3,
-    execution_profile: Any = None,
 ) -> list[pa.RecordBatch]:
     """Fetch every unit (bounded concurrency) and return their batches in unit order.
 
     Parameters
     ----------
-    session : cassandra.cluster.Session
-        A connected session (its row factory must be ``tuple_factory`` in ``execution_profile``).
-    prepared : cassandra.query.PreparedStatement
-        The statement; for token ranges its first two markers are the range bounds.
+    query : ReadQuery
+        The prepared statement (see :func:`prepare_read`); for token ranges its first two markers are the
+        range bounds.
     units : sequence of ReadUnit
         What to read.
     convert : callable
         Turns one page (a list of row tuples) into a record batch.
     options : FetchOptions
-        Page size, consistency, concurrency, retries.
-    partitioner : Partitioner
-        Bounds used when a failing range is split.
-    execution_profile : object, optional
-        Driver execution profile (name or object) to run the statement with.
+        Page size, consistency, concurrency, retries, row limit.
 
     Returns
     -------
@@ -279,7 +214,7 @@ async def fetch_units(
     ReadError
         A unit failed after retries and splits (never a silent gap).
     """
-    fetcher = _Fetcher(session, prepared, convert, options, partitioner, execution_profile)
+    fetcher = _Fetcher(query, convert, options)
     if options.limit is not None:
         return await _fetch_first(fetcher, units, options.limit)
     sem = asyncio.Semaphore(max(1, options.concurrency))

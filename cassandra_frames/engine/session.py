@@ -1,4 +1,5 @@
-"""Sessions: open a driver ``Cluster``/``Session`` from a :class:`ConnectionConfig`, one per process.
+"""Sessions: open a driver ``Cluster``/``Session`` from a :class:`ConnectionConfig`, one per process; and
+the one bridge from the driver's callback threads to the engine's asyncio loop (:class:`Responses`).
 
 The cache is keyed by the (hashable, secret-free) config and cleared in forked children, because a driver
 connection must never be shared across a fork. Driver errors at connect time become
@@ -8,6 +9,7 @@ each one answered.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import ssl
 import threading
@@ -16,20 +18,10 @@ from typing import Any
 from cassandra_frames.config import ConnectionConfig
 from cassandra_frames.errors import CassandraFramesError, ConnectionError
 
-__all__ = ["clear_sessions", "close_session", "connect", "get_session"]
+__all__ = ["Responses", "close_session", "connect", "get_session", "probe_node"]
 
 _lock = threading.Lock()
 _sessions: dict[ConnectionConfig, Any] = {}
-
-
-def clear_sessions(shutdown: bool = True) -> None:
-    """Forget every cached session (shutting their clusters down unless ``shutdown=False``)."""
-    with _lock:
-        items = list(_sessions.values())
-        _sessions.clear()
-    if shutdown:
-        for session in items:
-            session.cluster.shutdown()
 
 
 def close_session(config: ConnectionConfig) -> None:
@@ -145,6 +137,45 @@ def connect(config: ConnectionConfig, keyspace: str | None = None) -> Any:
         raise
 
 
+def probe_node(
+    address: str,
+    port: int,
+    *,
+    login: tuple[str, str] | None = None,
+    ssl_context: ssl.SSLContext | None = None,
+    peers: int = 0,
+) -> tuple[bool, str]:
+    """Whether the node at ``address`` answers CQL: log in, read ``system.local``, and check that it sees at
+    least ``peers`` other nodes with their tokens. Returns ``(ok, why_not)``; never raises."""
+    from cassandra.auth import PlainTextAuthProvider
+    from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
+    from cassandra.policies import WhiteListRoundRobinPolicy
+
+    profile = ExecutionProfile(load_balancing_policy=WhiteListRoundRobinPolicy([address]), request_timeout=10)
+    cluster = Cluster(
+        contact_points=[address],
+        port=port,
+        auth_provider=PlainTextAuthProvider(*login) if login else None,
+        ssl_context=ssl_context,
+        execution_profiles={EXEC_PROFILE_DEFAULT: profile},
+        connect_timeout=5,
+        control_connection_timeout=5,
+    )
+    try:
+        session = cluster.connect()
+        row = session.execute("SELECT release_version FROM system.local").one()
+        if row is None:
+            return False, "system.local is empty"
+        seen = [p for p in session.execute("SELECT peer, tokens FROM system.peers_v2") if p.tokens]
+        if len(seen) < peers:
+            return False, f"sees {len(seen)} of {peers} peers in system.peers_v2"
+        return True, ""
+    except Exception as exc:  # noqa: BLE001 - any failure means "not ready yet"; reported on timeout
+        return False, f"{type(exc).__name__}: {exc}"
+    finally:
+        cluster.shutdown()
+
+
 def get_session(config: ConnectionConfig) -> Any:
     """The process-wide session for ``config``, opened on first use and reused by every task.
 
@@ -164,3 +195,44 @@ def get_session(config: ConnectionConfig) -> Any:
             return existing
         _sessions[config] = session
     return session
+
+
+def _settle(fut: asyncio.Future[Any], value: Any, exc: BaseException | None) -> None:
+    if fut.done():
+        return
+    if exc is not None:
+        fut.set_exception(exc)
+    else:
+        fut.set_result(value)
+
+
+class Responses:
+    """A driver ``ResponseFuture`` as pages awaited on an asyncio loop.
+
+    The driver calls back on its own threads, once per page; each callback settles the pending asyncio
+    future on ``loop`` (thread-safe). For a write the first page is the whole result.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, response_future: Any) -> None:
+        self._loop = loop
+        self._rf = response_future
+        self._pending: asyncio.Future[list[Any]] = loop.create_future()
+        response_future.add_callbacks(self._on_page, self._on_error)
+
+    def _on_page(self, rows: list[Any]) -> None:
+        self._loop.call_soon_threadsafe(_settle, self._pending, rows, None)
+
+    def _on_error(self, exc: BaseException) -> None:
+        self._loop.call_soon_threadsafe(_settle, self._pending, None, exc)
+
+    async def page(self) -> list[Any]:
+        """The rows of the current page (raises the driver's error)."""
+        return await self._pending
+
+    def request_next(self) -> bool:
+        """Ask for the next page now (read-ahead) if there is one; whether there was."""
+        if not self._rf.has_more_pages:
+            return False
+        self._pending = self._loop.create_future()
+        self._rf.start_fetching_next_page()
+        return True

@@ -1,7 +1,12 @@
 """Asynchronous writes: rows → unlogged batches grouped by partition key → bounded concurrency.
 
-Rows arrive as :class:`WriteRow` (their statements' bound values and their position in the caller's
-frame). Rows of one partition go into unlogged batches of at most ``max_batch_rows`` rows (never a batch
+A caller prepares its statements once per process (:func:`prepare_target`), then hands over one chunk of
+converted values at a time (:func:`start_chunk`): the chunk's columns are serialized on the caller's thread
+(:mod:`~cassandra_frames.engine.encode`), and its rows are sent on the engine loop while the caller
+converts the next chunk. Values the driver cannot serialize are failures of their rows, never sent.
+
+Rows travel as :class:`WriteRow` (their statements' bound values and their position in the caller's
+chunk). Rows of one partition go into unlogged batches of at most ``max_batch_rows`` rows (never a batch
 spanning partitions unless ``batch="none"`` is asked… in which case every row is its own statement). Each
 batch (or single statement) is routed token-aware by the driver. Transient failures are retried with
 backoff only when the statements are idempotent (not counter updates, not list appends). A batch that the
@@ -12,20 +17,35 @@ reported, each with the server's reason; every other row is written.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import dataclasses
-import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from cassandra_frames.engine.encode import bound_statement
-from cassandra_frames.engine.reader import _resolve, is_transient
+from cassandra_frames.cql import Marker, Statement
+from cassandra_frames.engine import runner
+from cassandra_frames.engine.catalog import prepare
+from cassandra_frames.engine.connections import ConnectionRef, session_for
+from cassandra_frames.engine.encode import bound_statement, serialize_column
+from cassandra_frames.engine.retry import retrying
+from cassandra_frames.engine.session import Responses
 
-__all__ = ["RowFailure", "WriteOptions", "WriteOutcome", "WriteRow", "write_rows"]
+__all__ = [
+    "Chunk",
+    "RowFailure",
+    "SendOptions",
+    "WriteOutcome",
+    "WriteRow",
+    "WriteTarget",
+    "prepare_target",
+    "start_chunk",
+    "write_rows",
+]
 
 
 @dataclasses.dataclass(frozen=True)
-class WriteOptions:
-    """How rows are written.
+class SendOptions:
+    """How rows are sent.
 
     Attributes
     ----------
@@ -75,10 +95,13 @@ class WriteRow(NamedTuple):
 
 @dataclasses.dataclass(frozen=True)
 class RowFailure:
-    """A row the server refused (or that failed after all retries), with the reason."""
+    """A row that was not written: refused by the server, failed after all retries, or with a value the
+    driver cannot serialize (then ``column`` and ``value`` say which)."""
 
     index: Any
     reason: str
+    column: str | None = None
+    value: Any = None
 
 
 @dataclasses.dataclass
@@ -97,39 +120,23 @@ class _Aborted(Exception):
     pass
 
 
-def _future(loop: asyncio.AbstractEventLoop, response_future: Any) -> asyncio.Future[Any]:
-    fut: asyncio.Future[Any] = loop.create_future()
-
-    def ok(result: Any) -> None:
-        loop.call_soon_threadsafe(_resolve, fut, result, None)
-
-    def err(exc: BaseException) -> None:
-        loop.call_soon_threadsafe(_resolve, fut, None, exc)
-
-    response_future.add_callbacks(ok, err)
-    return fut
-
-
 class _Writer:
     def __init__(
         self,
         session: Any,
-        options: WriteOptions,
+        options: SendOptions,
         should_stop: Callable[[WriteOutcome], bool],
-        execution_profile: Any,
+        outcome: WriteOutcome,
     ) -> None:
         from cassandra import ConsistencyLevel
+        from cassandra.cluster import EXEC_PROFILE_DEFAULT
 
         self.session = session
         self.options = options
         self.should_stop = should_stop
-        if execution_profile is None:
-            from cassandra.cluster import EXEC_PROFILE_DEFAULT
-
-            execution_profile = EXEC_PROFILE_DEFAULT
-        self.profile = execution_profile
+        self.profile = EXEC_PROFILE_DEFAULT
         self.cl = ConsistencyLevel.name_to_value[options.consistency.upper()]
-        self.outcome = WriteOutcome()
+        self.outcome = outcome
 
     def _statement(self, rows: Sequence[WriteRow]) -> Any:
         from cassandra.query import BatchStatement, BatchType
@@ -146,23 +153,22 @@ class _Writer:
         stmt.is_idempotent = self.options.idempotent
         return stmt
 
+    async def _send(self, rows: Sequence[WriteRow]) -> Any:
+        rf = self.session.execute_async(
+            self._statement(rows), timeout=self.options.timeout, execution_profile=self.profile
+        )
+        return await Responses(asyncio.get_running_loop(), rf).page()
+
+    def _on_retry(self, _exc: BaseException) -> None:
+        self.outcome.retries += 1
+
     async def _execute(self, rows: Sequence[WriteRow]) -> Any:
-        delay = self.options.backoff
-        loop = asyncio.get_running_loop()
-        attempts = self.options.retries + 1 if self.options.idempotent else 1
-        for attempt in range(attempts):
-            try:
-                rf = self.session.execute_async(
-                    self._statement(rows), timeout=self.options.timeout, execution_profile=self.profile
-                )
-                return await _future(loop, rf)
-            except Exception as exc:
-                if not is_transient(exc) or attempt == attempts - 1:
-                    raise
-                self.outcome.retries += 1
-                await asyncio.sleep(delay * (1 + random.random()))
-                delay *= 2
-        raise AssertionError("unreachable")  # pragma: no cover
+        return await retrying(
+            lambda _attempt: self._send(rows),
+            attempts=self.options.retries + 1 if self.options.idempotent else 1,
+            backoff=self.options.backoff,
+            on_retry=self._on_retry,
+        )
 
     def _count_applied(self, rows: Sequence[WriteRow], result: Any) -> None:
         if self.options.conditional and result:  # the first column of an LWT's answer is [applied]
@@ -197,7 +203,7 @@ class _Writer:
                 self.outcome.failed.append(RowFailure(row.index, f"{type(exc).__name__}: {exc}"))
 
 
-def _groups(rows: Sequence[WriteRow], options: WriteOptions) -> list[list[WriteRow]]:
+def _groups(rows: Sequence[WriteRow], options: SendOptions) -> list[list[WriteRow]]:
     if options.batch == "none":
         return [[r] for r in rows]
     by_key: dict[tuple[Any, ...], list[WriteRow]] = {}
@@ -210,10 +216,10 @@ def _groups(rows: Sequence[WriteRow], options: WriteOptions) -> list[list[WriteR
 async def write_rows(
     session: Any,
     rows: Sequence[WriteRow],
-    options: WriteOptions = WriteOptions(),
+    options: SendOptions = SendOptions(),
     *,
     should_stop: Callable[[WriteOutcome], bool] = lambda _o: False,
-    execution_profile: Any = None,
+    outcome: WriteOutcome | None = None,
 ) -> tuple[WriteOutcome, bool]:
     """Write ``rows``; returns the outcome and whether ``should_stop`` cut the write short.
 
@@ -223,14 +229,14 @@ async def write_rows(
         A connected session.
     rows : sequence of WriteRow
         What to write, in the caller's order.
-    options : WriteOptions
+    options : SendOptions
         Batching, consistency, concurrency, retries.
     should_stop : callable
         Asked before each batch with the outcome so far; True stops sending (``max_errors``).
-    execution_profile : object, optional
-        Driver execution profile to use.
+    outcome : WriteOutcome, optional
+        The outcome to add to (failures found before sending are already in it).
     """
-    writer = _Writer(session, options, should_stop, execution_profile)
+    writer = _Writer(session, options, should_stop, outcome or WriteOutcome())
     sem = asyncio.Semaphore(max(1, options.concurrency))
     aborted = False
 
@@ -245,3 +251,97 @@ async def write_rows(
         except _Aborted:
             aborted = True
     return writer.outcome, aborted
+
+
+@dataclasses.dataclass(frozen=True)
+class WriteTarget:
+    """Statements prepared on a live session: what :func:`start_chunk` sends each row's values with."""
+
+    session: Any
+    statements: tuple[tuple[Statement, Any], ...]  # (statement, prepared statement)
+    protocol_version: int
+
+
+def prepare_target(connection: ConnectionRef, statements: Sequence[Statement]) -> WriteTarget:
+    """Open (or reuse) the session of ``connection`` and prepare ``statements`` on it.
+
+    Blocking: call it from the caller's thread, never from the engine loop.
+    """
+    session = session_for(connection)
+    prepared = tuple((s, prepare(session, s.text)) for s in statements)
+    return WriteTarget(session, prepared, int(session.cluster.protocol_version))
+
+
+@dataclasses.dataclass(frozen=True)
+class Chunk:
+    """One chunk of converted rows for :func:`start_chunk`.
+
+    Attributes
+    ----------
+    values : mapping
+        For every marker of the target's statements, one value per row of the chunk (None: null).
+    unset : collection
+        Markers whose None is sent unset (no tombstone) rather than null.
+    keys : sequence of tuple
+        The partition key of each row (rows of one key are batched together).
+    rows : sequence of int
+        Positions of the rows to send (the others were rejected before).
+    """
+
+    values: Mapping[Marker, Sequence[Any]]
+    unset: Collection[Marker]
+    keys: Sequence[tuple[Any, ...]]
+    rows: Sequence[int]
+
+
+def _serialize(
+    values: Sequence[Any],
+    driver_type: Any,
+    pv: int,
+    unset: bool,
+    marker: Marker,
+    failures: dict[int, RowFailure],
+) -> list[Any]:
+    try:
+        return serialize_column(values, driver_type, pv, unset_nulls=unset)
+    except Exception:  # noqa: BLE001 - find the values the driver cannot serialize, one by one
+        out: list[Any] = []
+        column = marker[1] if marker[0] == "col" else marker[0]
+        for pos, v in enumerate(values):
+            try:
+                out.append(serialize_column([v], driver_type, pv, unset_nulls=unset)[0])
+            except Exception as exc:  # noqa: BLE001 - the row fails with the reason
+                out.append(None)
+                failures.setdefault(pos, RowFailure(pos, f"{type(exc).__name__}: {exc}", column, v))
+        return out
+
+
+def start_chunk(
+    target: WriteTarget,
+    chunk: Chunk,
+    options: SendOptions,
+    should_stop: Callable[[WriteOutcome], bool] = lambda _o: False,
+) -> concurrent.futures.Future[tuple[WriteOutcome, bool]]:
+    """Serialize ``chunk`` (on this thread) and start sending its rows on the engine loop.
+
+    Returns at once; the future's result is what :func:`write_rows` returns. Rows with a value the driver
+    cannot serialize are not sent: they are failures of the outcome, with their column and value.
+    """
+    failures: dict[int, RowFailure] = {}
+    cache: dict[tuple[Marker, str], list[Any]] = {}
+    pv = target.protocol_version
+    per_statement: list[list[tuple[Any, tuple[Any, ...]]]] = []
+    for statement, prepared in target.statements:
+        columns = []
+        for j, marker in enumerate(statement.markers):
+            dtype = prepared.column_metadata[j].type
+            key = (marker, dtype.cql_parameterized_type())
+            if key not in cache:
+                unset = marker in chunk.unset
+                cache[key] = _serialize(chunk.values[marker], dtype, pv, unset, marker, failures)
+            columns.append(cache[key])
+        per_statement.append([(prepared, values) for values in zip(*columns, strict=True)])
+    statements = list(zip(*per_statement, strict=True))  # per row: its (prepared, values) pairs
+    rows = [WriteRow(pos, chunk.keys[pos], statements[pos]) for pos in chunk.rows if pos not in failures]
+    outcome = WriteOutcome(failed=[failures[p] for p in sorted(failures)])
+    return runner.submit(write_rows(target.session, rows, options, should_stop=should_stop, outcome=outcome))

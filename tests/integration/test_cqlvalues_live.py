@@ -1,5 +1,5 @@
 """cassandra_frames.cqlvalues against a real Cassandra 5 node: a table with every CQL type is written with
-prepared INSERTs that bind ``driver_values`` per column, then read back with ``read_cassandra`` and compared
+prepared INSERTs that bind ``cql_values`` per column, then read back with ``read_cassandra`` and compared
 value for value — edge values included (timestamps of years 1, 3000, 10000 and -5000, dates millions of years
 away, 200-digit varints, 60-digit decimals). A second test reads the table, writes what it read into a copy
 and reads the copy: the two frames must be identical."""
@@ -17,8 +17,10 @@ from arrow_compare import f32, raw_type
 
 from cassandra_frames import read_cassandra
 from cassandra_frames.config import ConnectionConfig
-from cassandra_frames.cqlvalues import check_compatible, driver_values
-from cassandra_frames.schema import quote_identifier, table_schema, udts_of
+from cassandra_frames.convert.from_arrow import check_compatible, cql_values
+from cassandra_frames.cqltypes import quote as quote_identifier
+from cassandra_frames.engine.catalog import table_info
+from cassandra_frames.schema import table_schema
 
 YEAR_1 = -62135596800000
 YEAR_3000 = 32503680000000
@@ -208,18 +210,18 @@ def arrow_rows(schema: pa.Schema, rows: Sequence[dict[str, Any]]) -> pa.Table:
 
 def live_schema(session: Any, keyspace: str, table: str) -> tuple[pa.Schema, dict[str, Any]]:
     session.cluster.refresh_schema_metadata()
-    meta = session.cluster.metadata.keyspaces[keyspace]
-    return table_schema(meta.tables[table], meta), udts_of(meta)
+    info = table_info(session, keyspace, table)
+    return table_schema(info), dict(info.udts)
 
 
 def write(session: Any, keyspace: str, table: str, data: pa.Table, udts: dict[str, Any]) -> None:
-    """INSERT every row of ``data`` with one prepared statement, binding ``driver_values`` per column."""
+    """INSERT every row of ``data`` with one prepared statement, binding ``cql_values`` per column."""
     names = data.column_names
     columns = []
     for field in data.schema:
         cql = data.schema.field(field.name).metadata[b"cql_type"].decode()
         assert check_compatible(field.type, cql, udts) is None
-        values, bad = driver_values(data.column(field.name), cql, udts)
+        values, bad = cql_values(data.column(field.name), cql, udts)
         assert bad == {}, (field.name, bad)
         columns.append(values)
     insert = session.prepare(
@@ -247,7 +249,7 @@ def tables(cassandra_session: Any, keyspace: str) -> tuple[Any, str]:
     return cassandra_session, keyspace
 
 
-def test_every_type_written_with_driver_values_reads_back_value_for_value(
+def test_every_type_written_with_cql_values_reads_back_value_for_value(
     tables: tuple[Any, str], cassandra_config: ConnectionConfig
 ) -> None:
     session, keyspace = tables
@@ -278,12 +280,10 @@ def test_every_type_written_with_driver_values_reads_back_value_for_value(
     assert got.column("l").to_pylist()[2] is None
 
 
-def test_counter_written_with_driver_values(
-    tables: tuple[Any, str], cassandra_config: ConnectionConfig
-) -> None:
+def test_counter_written_with_cql_values(tables: tuple[Any, str], cassandra_config: ConnectionConfig) -> None:
     session, keyspace = tables
-    ids, bad_ids = driver_values(pa.array([1, 2, 3], pa.int32()), "int")
-    deltas, bad = driver_values(
+    ids, bad_ids = cql_values(pa.array([1, 2, 3], pa.int32()), "int")
+    deltas, bad = cql_values(
         pa.array(
             [decimal.Decimal(2**63 - 1), decimal.Decimal(-5), decimal.Decimal(2**63)], pa.decimal128(20, 0)
         ),
@@ -300,11 +300,11 @@ def test_counter_written_with_driver_values(
     assert got.column("cnt").to_pylist() == [2**63 - 1, -5]
     assert got.schema.field("cnt").type == pa.int64()
 
-    # read → driver_values → counter increments on an empty table → the same counts
-    values, bad = driver_values(got.column("cnt"), "counter")
+    # read → cql_values → counter increments on an empty table → the same counts
+    values, bad = cql_values(got.column("cnt"), "counter")
     assert bad == {}
     update_copy = session.prepare(f"UPDATE {keyspace}.counts_copy SET cnt = cnt + ? WHERE id = ?")
-    for i, delta in zip(driver_values(got.column("id"), "int")[0], values, strict=True):
+    for i, delta in zip(cql_values(got.column("id"), "int")[0], values, strict=True):
         session.execute(update_copy, [delta, i])
     assert read_table(cassandra_config, keyspace, "counts_copy").equals(got)
 
@@ -315,7 +315,7 @@ def test_counter_written_with_driver_values(
 def test_read_write_read_round_trip_is_identical(
     tables: tuple[Any, str], cassandra_config: ConnectionConfig, dtype_backend: Any, exact: bool
 ) -> None:
-    """read_cassandra → driver_values → INSERT into a copy → read_cassandra gives the identical table, also
+    """read_cassandra → cql_values → INSERT into a copy → read_cassandra gives the identical table, also
     for pandas' nullable dtypes and for decimals/varints read as float64 (exact_numbers=False)."""
     session, keyspace = tables
     schema, udts = live_schema(session, keyspace, "MyTable")
@@ -328,7 +328,7 @@ def test_read_write_read_round_trip_is_identical(
     columns = []
     for name in names:
         assert check_compatible(first.schema.field(name).type, cql[name], udts) is None, name
-        values, bad = driver_values(first.column(name), cql[name], udts)
+        values, bad = cql_values(first.column(name), cql[name], udts)
         assert bad == {}, (name, bad)
         columns.append(values)
     insert = session.prepare(
@@ -386,7 +386,7 @@ def test_other_arrow_types_are_written_exactly(
     columns = []
     for name in names:
         assert check_compatible(data[name].type, cql[name], udts) is None, name
-        values, bad = driver_values(data[name], cql[name], udts)
+        values, bad = cql_values(data[name], cql[name], udts)
         assert bad == {}, (name, bad)
         columns.append(values)
     insert = session.prepare(

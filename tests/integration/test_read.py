@@ -12,10 +12,12 @@ import pytest
 
 from cassandra_frames import aio, local
 from cassandra_frames.config import ConnectionConfig
-from cassandra_frames.dask import plan_read, read_cassandra
-from cassandra_frames.demo import load_rows
+from cassandra_frames.dask import read_cassandra
 from cassandra_frames.engine.session import close_session, connect
 from cassandra_frames.errors import CassandraFramesError, ConnectionError, SchemaError
+from cassandra_frames.options import ReadOptions
+from cassandra_frames.read import plan_read
+from tests.loader import load_rows
 
 ROWS = 6_000
 PARTS = 600
@@ -96,7 +98,7 @@ def test_exactly_once_three_node_ring(ring: ConnectionConfig) -> None:
     for n in (1, 2, 7, 64, 1024):
         _assert_exactly_once("ring.t", ring, rows, n)
     # with at least as many partitions as runs of equal replica sets, no partition mixes replica sets
-    plan = plan_read("ring.t", connection=ring, npartitions=64)
+    plan = plan_read("ring.t", ReadOptions(connection=ring, npartitions=64))
     for units in plan.partitions:
         assert len({frozenset(u.replicas) for u in units}) == 1
         assert all(len(u.replicas) == 2 for u in units)
@@ -150,28 +152,84 @@ def test_columns_projection_and_head(cassandra_config: Any, keyspace: str, fille
     assert len(ddf) == ROWS
 
 
+def test_selected_columns_are_the_only_ones_fetched(
+    cassandra_config: Any, keyspace: str, filled: set[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cassandra_frames.read as cfread
+
+    sent: list[str] = []
+    real = cfread.prepare_read
+
+    def recording(connection: Any, text: str, timeout: float) -> Any:
+        sent.append(text)
+        return real(connection, text, timeout)
+
+    monkeypatch.setattr(cfread, "prepare_read", recording)
+    ddf = read_cassandra(f"{keyspace}.t", connection=cassandra_config, npartitions=3)
+    only_v = ddf[["v"]].compute()
+    assert sorted(only_v["v"]) == sorted(v for _, _, v in filled)
+    assert len(sent) == 3
+    assert {t.split(" FROM ")[0] for t in sent} == {'SELECT "v"'}  # pk and ck are never fetched
+    sent.clear()
+    ddf[["ck", "v"]][ddf.v != "v0"].compute()  # a filter on a selected column fetches just those
+    assert {t.split(" FROM ")[0] for t in sent} == {'SELECT "ck", "v"'}
+
+
+def test_the_catalog_measures_a_table(cassandra_session: Any, keyspace: str, filled: set[Any]) -> None:
+    """What plan_read sizes partitions with, against the node: the size estimate is a number of bytes
+    (0 until the node has computed one), and counting rows in token ranges covering the ring counts every
+    row once."""
+    from cassandra_frames.engine import catalog
+    from cassandra_frames.tokens import clip_ranges
+
+    assert catalog.size_estimate(cassandra_session, keyspace, "t") >= 0.0
+    partitioner, ranges = catalog.ring(cassandra_session, keyspace)
+    assert catalog.count_rows(cassandra_session, keyspace, "t", ["pk"], ranges) == ROWS
+    half = clip_ranges(ranges, None, 0, partitioner)  # tokens up to 0
+    assert 0 < catalog.count_rows(cassandra_session, keyspace, "t", ["pk"], half) < ROWS
+
+
 def test_head_fetches_only_the_rows_it_returns(
     cassandra_config: Any, keyspace: str, filled: set[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import cassandra_frames.dask as cfdask
+    import dataclasses
 
-    fetched: list[int] = []
-    real = cfdask.fetch_units
+    import cassandra_frames.read as cfread
+
+    fetched: list[int] = []  # rows each partition read fetched
+    pages: list[int] = []  # the page size of every request sent to the node
+    real_fetch, real_prepare = cfread.fetch_units, cfread.prepare_read
 
     async def counting(*args: Any, **kwargs: Any) -> Any:
-        batches = await real(*args, **kwargs)
+        batches = await real_fetch(*args, **kwargs)
         fetched.append(sum(b.num_rows for b in batches))
         return batches
 
-    monkeypatch.setattr(cfdask, "fetch_units", counting)
+    class Recording:
+        def __init__(self, session: Any) -> None:
+            self.session, self.cluster = session, session.cluster
+
+        def execute_async(self, bound: Any, **kwargs: Any) -> Any:
+            pages.append(bound.fetch_size)
+            return self.session.execute_async(bound, **kwargs)
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        query = real_prepare(*args, **kwargs)
+        return dataclasses.replace(query, session=Recording(query.session))
+
+    monkeypatch.setattr(cfread, "fetch_units", counting)
+    monkeypatch.setattr(cfread, "prepare_read", recording)
     ddf = read_cassandra(f"{keyspace}.t", connection=cassandra_config, npartitions=2)
     first = ddf.partitions[0].compute()
     assert fetched == [len(first)]
     assert len(first) > 1000
+    assert set(pages) == {5000}  # the whole partition: full pages
     fetched.clear()
+    pages.clear()
 
     pd.testing.assert_frame_equal(ddf.head(5), first.head(5))
     assert fetched == [5]
+    assert pages == [5]  # one request, asking for a page of exactly 5 rows
     fetched.clear()
     pd.testing.assert_frame_equal(ddf[["v", "pk"]].head(3), first[["v", "pk"]].head(3))
     pd.testing.assert_series_equal((ddf.ck + 1).head(4), (first.ck + 1).head(4))
@@ -217,8 +275,10 @@ def test_partition_key_filter_reads_partitions_directly(
     cassandra_config: Any, keyspace: str, filled: set[Any]
 ) -> None:
     table = f"{keyspace}.t"
-    plan = plan_read(table, connection=cassandra_config, filters=[("pk", "in", [3, 5]), ("ck", ">=", 4)])
-    text = plan.reader._fetch_plan(["pk", "ck", "v"])[0]
+    plan = plan_read(
+        table, ReadOptions(connection=cassandra_config, filters=[("pk", "in", [3, 5]), ("ck", ">=", 4)])
+    )
+    text = plan.reader.query(["pk", "ck", "v"])[0]
     assert 'WHERE "pk" = ? AND "ck" >= ?' in text
     assert "token(" not in text
     assert "ALLOW FILTERING" not in text
@@ -232,8 +292,8 @@ def test_token_bounds_and_client_side_filters(cassandra_config: Any, keyspace: s
     table = f"{keyspace}.t"
     df = read_cassandra(table, connection=cassandra_config, filters=[("v", "==", "v17")]).compute()
     assert _read_set(df) == [(17, 0, "v17")]
-    plan = plan_read(table, connection=cassandra_config, filters=[("v", "==", "v17")])
-    assert "v" not in plan.reader._fetch_plan(["pk"])[0].split("WHERE")[1]  # not pushed: no index
+    plan = plan_read(table, ReadOptions(connection=cassandra_config, filters=[("v", "==", "v17")]))
+    assert "v" not in plan.reader.query(["pk"])[0].split("WHERE")[1]  # not pushed: no index
     # token bounds: the two halves of the ring partition the rows
     lo = read_cassandra(table, connection=cassandra_config, filters=[("token", "<=", 0)], token_column=True)
     hi = read_cassandra(table, connection=cassandra_config, filters=[("token", ">", 0)], token_column=True)
@@ -256,8 +316,8 @@ def test_sai_filter_is_pushed(cassandra_session: Any, cassandra_config: Any, key
     insert = s.prepare(f"INSERT INTO {keyspace}.s (k, n, tag) VALUES (?, ?, ?)")
     for k in range(200):
         s.execute(insert, (k, k % 10, f"t{k}"))
-    plan = plan_read(f"{keyspace}.s", connection=cassandra_config, filters=[("n", "==", 3)])
-    assert '"n" = ?' in plan.reader._fetch_plan(["k", "n"])[0]
+    plan = plan_read(f"{keyspace}.s", ReadOptions(connection=cassandra_config, filters=[("n", "==", 3)]))
+    assert '"n" = ?' in plan.reader.query(["k", "n"])[0]
     df = read_cassandra(f"{keyspace}.s", connection=cassandra_config, filters=[("n", "==", 3)]).compute()
     assert sorted(df["k"].tolist()) == [k for k in range(200) if k % 10 == 3]
 
@@ -297,7 +357,9 @@ def test_bad_input_messages(cassandra_config: Any, keyspace: str, filled: set[An
         SchemaError, match=rf"keyspace '{keyspace}x' does not exist; did you mean '{keyspace}'"
     ):
         read_cassandra(f"{keyspace}x.t", connection=cassandra_config)
-    with pytest.raises(SchemaError, match=r"unknown column 'vv'.*did you mean 'v'"):
+    with pytest.raises(
+        SchemaError, match=rf"column 'vv' does not exist in table {keyspace}\.t; did you mean 'v'"
+    ):
         read_cassandra(f"{keyspace}.t", connection=cassandra_config, columns=["pk", "vv"])
     with pytest.raises(CassandraFramesError, match=r"operator '~' is not supported"):
         read_cassandra(f"{keyspace}.t", connection=cassandra_config, filters=[("v", "~", "x")])

@@ -14,18 +14,13 @@ from cassandra.cluster import EXEC_PROFILE_DEFAULT
 from cassandra.query import SimpleStatement, tuple_factory
 
 from cassandra_frames.config import ConnectionConfig
+from cassandra_frames.convert.to_arrow import fetched_converter
+from cassandra_frames.cql import select_expression
+from cassandra_frames.cqltypes import quote as quote_identifier
+from cassandra_frames.engine.catalog import table_info
 from cassandra_frames.engine.session import connect
 from cassandra_frames.errors import SchemaError
-from cassandra_frames.schema import (
-    arrow_type,
-    empty_frame,
-    fetched_converter,
-    quote_identifier,
-    select_expression,
-    table_schema,
-    to_pandas,
-    udts_of,
-)
+from cassandra_frames.schema import arrow_type, empty_frame, table_schema, to_pandas
 
 YEAR_1 = -62135596800000
 YEAR_3000 = 32503680000000
@@ -210,10 +205,9 @@ def loaded(cassandra_session: Any, keyspace: str) -> tuple[Any, str]:
 
 def read(session: Any, keyspace: str, table: str, where: str = "") -> pa.Table:
     """Read a table the way the engine does: select_expression per column, fetched_converter per column."""
-    meta = session.cluster.metadata.keyspaces[keyspace]
-    tmeta = meta.tables[table]
-    schema = table_schema(tmeta, meta)
-    udts = udts_of(meta)
+    info = table_info(session, keyspace, table)  # the driver's metadata as the engine reads it
+    schema = table_schema(info)
+    udts = info.udts
     types = [f.metadata[b"cql_type"].decode() for f in schema]
     select = ", ".join(select_expression(f.name, t) for f, t in zip(schema, types, strict=True))
     profile = session.execution_profile_clone_update(EXEC_PROFILE_DEFAULT, row_factory=tuple_factory)
@@ -247,8 +241,8 @@ def test_every_type_round_trips_value_for_value(loaded: tuple[Any, str]) -> None
 
 def test_live_schema_types_roles_and_order(loaded: tuple[Any, str]) -> None:
     session, keyspace = loaded
-    meta = session.cluster.metadata.keyspaces[keyspace]
-    schema = table_schema(meta.tables["MyTable"], meta)
+    info = table_info(session, keyspace, "MyTable")
+    schema = table_schema(info)
     assert schema.names[:3] == ["id", "ck", "CkTs"]
     roles = {f.name: f.metadata[b"role"] for f in schema}
     assert roles["id"] == b"partition_key"
@@ -271,11 +265,11 @@ def test_live_schema_types_roles_and_order(loaded: tuple[Any, str]) -> None:
         assert schema.field(name).type == typ, name
     ud = schema.field("ud").type
     assert [ud.field(i).name for i in range(ud.num_fields)] == ["street", "Zip", "inner", "tags", "Zip Code"]
-    assert table_schema(meta.tables["MyTable"], meta, ["MyCol", "id"]).names == ["MyCol", "id"]
+    assert table_schema(info, ["MyCol", "id"]).names == ["MyCol", "id"]
     with pytest.raises(
         SchemaError, match=r"'mycol' does not exist in table cf_test_\w+\.MyTable; did you mean 'MyCol'"
     ):
-        table_schema(meta.tables["MyTable"], meta, ["mycol"])
+        table_schema(info, ["mycol"])
 
 
 def test_counter_column(loaded: tuple[Any, str]) -> None:

@@ -1,39 +1,50 @@
-"""Statement text and filter placement (no server: table metadata is a stand-in)."""
+"""Statement text and filter placement (no server: the table is a TableInfo value)."""
 
 from __future__ import annotations
-
-from types import SimpleNamespace
 
 import pytest
 
 from cassandra_frames import cql
+from cassandra_frames.cqltypes import quote
 from cassandra_frames.errors import CassandraFramesError, SchemaError
-from cassandra_frames.filters import client_mask, normalise_filters, plan_filters
+from cassandra_frames.filters import FilterPlan, client_mask, normalise_filters, plan_filters
+from cassandra_frames.schema import ColumnInfo, TableInfo
 
 
-def _table(sai: tuple[str, ...] = ()) -> SimpleNamespace:
-    cols = {n: SimpleNamespace(name=n) for n in ("a", "b", "c1", "c2", "v", "w")}
-    indexes = {
-        f"i_{n}": SimpleNamespace(index_options={"class_name": "StorageAttachedIndex", "target": n})
-        for n in sai
-    }
-    return SimpleNamespace(
-        keyspace_name="ks",
-        name="t",
-        columns=cols,
-        partition_key=[cols["a"], cols["b"]],
-        clustering_key=[cols["c1"], cols["c2"]],
-        indexes=indexes,
-    )
+def _table(sai: tuple[str, ...] = ()) -> TableInfo:
+    keys = [ColumnInfo("a", "int", "partition_key"), ColumnInfo("b", "int", "partition_key")]
+    keys += [ColumnInfo("c1", "int", "clustering"), ColumnInfo("c2", "int", "clustering")]
+    columns = (*keys, ColumnInfo("v", "int"), ColumnInfo("w", "int"))
+    return TableInfo("ks", "t", columns, sai_columns=frozenset(sai))
 
 
 def test_quote_and_statements() -> None:
-    assert cql.quote('We"ird') == '"We""ird"'
+    assert quote('We"ird') == '"We""ird"'
     assert cql.qualified("ks", "MyTable") == '"ks"."MyTable"'
-    text = cql.select_range("ks", "t", ['"x"'], ["a", "b"], ['"v" = ?'])
+    text = cql.select("ks", "t", ['"x"'], ["a", "b"], ['"v" = ?'])
     assert text == ('SELECT "x" FROM "ks"."t" WHERE token("a", "b") > ? AND token("a", "b") <= ? AND "v" = ?')
-    assert cql.select_partition("ks", "t", ['"x"'], ["a"], allow_filtering=True) == (
+    assert cql.select("ks", "t", ['"x"'], ["a"], by="partition", allow_filtering=True) == (
         'SELECT "x" FROM "ks"."t" WHERE "a" = ? ALLOW FILTERING'
+    )
+    assert cql.count_range("ks", "t", ["a"]) == (
+        'SELECT count(*) FROM "ks"."t" WHERE token("a") > ? AND token("a") <= ?'
+    )
+
+
+def test_write_statements_name_what_each_marker_binds() -> None:
+    ins = cql.insert("ks", "t", ["a", "v"], if_not_exists=True, ttl="", timestamp="")
+    assert (
+        ins.text == 'INSERT INTO "ks"."t" ("a", "v") VALUES (?, ?) IF NOT EXISTS USING TTL ? AND TIMESTAMP ?'
+    )
+    assert ins.markers == (("col", "a"), ("col", "v"), ("ttl", ""), ("writetime", ""))
+    upd = cql.update("ks", "t", ["v"], ["a", "c1"], timestamp="g0")
+    assert upd.text == 'UPDATE "ks"."t" USING TIMESTAMP ? SET "v" = ? WHERE "a" = ? AND "c1" = ?'
+    assert upd.markers == (("writetime", "g0"), ("col", "v"), ("col", "a"), ("col", "c1"))
+    inc = cql.counter_update("ks", "t", ["n"], ["a"])
+    assert inc.text == 'UPDATE "ks"."t" SET "n" = "n" + ? WHERE "a" = ?'
+    assert inc.markers == (("col", "n"), ("col", "a"))
+    assert cql.create_table("ks", "T", [("a", "int"), ("v", "list<text>")], ["a"], ["v"]) == (
+        'CREATE TABLE IF NOT EXISTS "ks"."T" ("a" int, "v" list<text>, PRIMARY KEY (("a"), "v"))'
     )
 
 
@@ -71,11 +82,18 @@ def test_token_bounds_and_sai() -> None:
     assert p.client == ((("w", "!=", 1),),)
 
 
+def _select(plan: FilterPlan) -> str:
+    return cql.select("ks", "t", ['"w"'], ["a", "b"], plan.cql, allow_filtering=plan.allow_filtering)
+
+
 def test_allow_filtering_only_when_asked() -> None:
-    assert "ALLOW" not in repr(_plan([("w", "==", 1)]))
+    p = _plan([("w", "==", 1)])
+    assert (p.allow_filtering, p.cql, p.client) == (False, (), ((("w", "==", 1),),))
+    assert "ALLOW FILTERING" not in _select(p)
     p = _plan([("w", "==", 1), ("v", "in", [1, 2])], allow=True)
     assert p.cql == ('"w" = ?', '"v" IN ?')
     assert p.allow_filtering
+    assert _select(p).endswith('"w" = ? AND "v" IN ? ALLOW FILTERING')
 
 
 def test_or_groups_go_to_the_client() -> None:
@@ -87,7 +105,7 @@ def test_or_groups_go_to_the_client() -> None:
 @pytest.mark.parametrize(
     ("filters", "message"),
     [
-        ([("zz", "==", 1)], "unknown column 'zz'"),
+        ([("zz", "==", 1)], "column 'zz' does not exist in table ks.t"),
         ([("v", "like", 1)], "operator 'like' is not supported"),
         ([("v", "in", 3)], "needs a list"),
         ([("token", "in", [1])], "token filters take"),

@@ -79,12 +79,14 @@ def _driver_type(cql: str) -> Any:
     return cqltypes.MapType.apply_parameters([cqltypes.UTF8Type, cqltypes.Int32Type])
 
 
-def test_unset_and_null_pass_through() -> None:
-    got = serialize_column([1, None, UNSET_VALUE], cqltypes.Int32Type, PV)
-    assert got[0] == b"\x00\x00\x00\x01"
-    assert got[1] is None
-    assert got[2] is UNSET_VALUE
-    assert serialize_column(["a", UNSET_VALUE], cqltypes.UTF8Type, PV)[1] is UNSET_VALUE
+@pytest.mark.parametrize("typ", [cqltypes.Int32Type, cqltypes.UTF8Type, cqltypes.SimpleDateType])
+def test_none_is_a_null_or_unset_when_asked(typ: Any) -> None:
+    value = {cqltypes.Int32Type: 1, cqltypes.UTF8Type: "a", cqltypes.SimpleDateType: Date(3)}[typ]
+    nulls = serialize_column([value, None], typ, PV)
+    unset = serialize_column([value, None], typ, PV, unset_nulls=True)
+    assert nulls[0] == unset[0] == typ.serialize(value, PV)
+    assert nulls[1] is None
+    assert unset[1] is UNSET_VALUE
 
 
 def test_out_of_range_is_an_error_not_a_wrapped_value() -> None:

@@ -10,19 +10,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cassandra_frames.errors import PlanError
-from cassandra_frames.planner import (
+from cassandra_frames.planner import group_ranges, plan_partitions, probe_ranges, sample_ranges, split_ranges
+from cassandra_frames.tokens import (
     MURMUR3,
     RANDOM,
     Partitioner,
     TokenRange,
-    group_ranges,
+    clip_ranges,
     partitioner_for,
-    plan_partitions,
     ranges_cover_ring,
     ring_ranges,
-    sample_ranges,
     split_range,
-    split_ranges,
 )
 
 MIN, MAX = MURMUR3.min_token, MURMUR3.max_token
@@ -566,3 +564,28 @@ def test_sample_ranges_rejects_bad_pieces_and_overlaps() -> None:
         sample_ranges(ring_ranges([0], {}), 0.5, pieces=0)
     with pytest.raises(PlanError, match="overlap"):
         sample_ranges([TokenRange(0, 10), TokenRange(5, 15)], 0.5)
+
+
+# --- the size probe and token clipping ---
+
+
+@pytest.mark.parametrize("part", [MURMUR3, RANDOM])
+def test_probe_ranges_are_thin_slices_of_the_partitioners_ring(part: Partitioner) -> None:
+    """The row-count probe (used when the nodes have no size estimates) works on either ring; it used to
+    assume Murmur3 bounds, so a RandomPartitioner cluster failed to plan."""
+    ring = ring_ranges([part.min_token + part.ring_width * i // 5 for i in range(1, 5)], {}, part)
+    probes, share = probe_ranges(ring, part)
+    assert len(probes) == 16
+    assert all(part.min_token <= r.start < r.end <= part.max_token for r in probes)
+    assert all(any(o.start <= r.start and r.end <= o.end for o in ring) for r in probes)
+    assert share == pytest.approx(sum(r.width(part) for r in probes) / part.ring_width)
+    assert 16 / 4096 * 0.9 < share < 16 / 4096 * 1.1
+    assert probe_ranges(ring, part) == (probes, share)  # repeatable: the same slices every time
+
+
+def test_clip_ranges_keeps_the_part_inside_the_bounds() -> None:
+    ring = ring_ranges([-100, 0, 100], {-100: ("a",), 0: ("b",), 100: ("c",)})
+    clipped = clip_ranges(ring, -50, 150, MURMUR3)
+    assert clipped == [TokenRange(-50, 0, ("b",)), TokenRange(0, 100, ("c",)), TokenRange(100, 150, ("a",))]
+    assert clip_ranges(ring, None, None, MURMUR3) == ring
+    assert clip_ranges(ring, 10, 10, MURMUR3) == []

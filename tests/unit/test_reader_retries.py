@@ -18,9 +18,9 @@ from cassandra import ReadTimeout
 from cassandra.protocol import SyntaxException
 
 from cassandra_frames.engine import runner
-from cassandra_frames.engine.reader import FetchOptions, ReadUnit, fetch_units
+from cassandra_frames.engine.reader import FetchOptions, ReadQuery, ReadUnit, fetch_units
 from cassandra_frames.errors import ReadError
-from cassandra_frames.planner import TokenRange
+from cassandra_frames.tokens import TokenRange
 
 ROWS = [(t,) for t in range(-50, 50)]  # one row per token in (-51, 49]
 
@@ -92,7 +92,8 @@ def convert(rows: list[tuple[int]]) -> pa.RecordBatch:
 
 def _read(session: FakeSession, units: list[ReadUnit], **opts: Any) -> list[int]:
     options = FetchOptions(backoff=0.001, **opts)
-    batches = runner.run(fetch_units(session, FakePrepared(), units, convert, options))
+    query = ReadQuery(session, FakePrepared(), None)
+    batches = runner.run(fetch_units(query, units, convert, options))
     return [v for b in batches for v in b.column(0).to_pylist()]
 
 

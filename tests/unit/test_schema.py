@@ -1,5 +1,6 @@
-"""cassandra_frames.schema without a server: type parsing, the Arrow type table, value converters built
-from hand-made driver values, table schemas from stand-in metadata, pandas dtypes and the inverse mapping."""
+"""Without a server: CQL type parsing (cqltypes), the Arrow type table and table schemas from TableInfo values
+(schema), value converters built from hand-made driver values (convert.to_arrow), pandas dtypes and the
+inverse mapping."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import datetime as dt
 import decimal
 import ipaddress
 import uuid
-from types import SimpleNamespace
 from typing import Any, cast
 
 import pandas as pd
@@ -19,20 +19,18 @@ from cassandra.util import Date, Duration, OrderedMapSerializedKey, SortedSet, T
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cassandra_frames import schema
-from cassandra_frames.errors import SchemaError
+from cassandra_frames.convert.to_arrow import column_converter, fetched_converter
+from cassandra_frames.cql import select_expression
+from cassandra_frames.cqltypes import NATIVE_TYPES, RESERVED_KEYWORDS, CqlType, parse_cql_type
+from cassandra_frames.errors import CassandraFramesError, SchemaError
 from cassandra_frames.schema import (
-    CqlType,
+    ColumnInfo,
+    TableInfo,
     arrow_type,
-    column_converter,
     cql_type_for_arrow,
     empty_frame,
-    fetched_converter,
-    parse_cql_type,
-    select_expression,
     table_schema,
     to_pandas,
-    udts_of,
 )
 
 TS = pa.timestamp("ms", tz="UTC")
@@ -186,7 +184,7 @@ def test_arrow_type_of_native_types(cql: str, arrow: pa.DataType) -> None:
 
 
 def test_every_native_type_is_in_the_table() -> None:
-    assert set(NATIVE_ARROW) == schema.NATIVE_TYPES
+    assert set(NATIVE_ARROW) == NATIVE_TYPES
 
 
 def test_lossy_numbers_are_float64_on_request() -> None:
@@ -245,15 +243,10 @@ def test_self_containing_udt_is_an_error_not_a_recursion() -> None:
         arrow_type("frozen<loop>", {"loop": [("x", "frozen<loop>")]})
 
 
-def test_udts_of_reads_keyspace_metadata() -> None:
-    ks = SimpleNamespace(
-        user_types={
-            "Addr": SimpleNamespace(field_names=["street", "Zip"], field_types=["text", "int"]),
-            "pt": SimpleNamespace(field_names=("x",), field_types=("frozen<list<int>>",)),
-        }
-    )
-    assert udts_of(ks) == {"Addr": [("street", "text"), ("Zip", "int")], "pt": [("x", "frozen<list<int>>")]}
-    assert udts_of(None) == {}
+def test_reserved_keywords_are_those_the_driver_quotes() -> None:
+    from cassandra.metadata import cql_keywords_reserved
+
+    assert frozenset(cql_keywords_reserved) == RESERVED_KEYWORDS
 
 
 # ------------------------------------------------------------------------------------------- converters
@@ -602,40 +595,42 @@ def test_select_expression(column: str, cql: str, expected: str) -> None:
 # -------------------------------------------------------------------------------------------- table schema
 
 
-def column(name: str, cql: str, static: bool = False, reversed_: bool = False) -> Any:
-    return SimpleNamespace(name=name, cql_type=cql, is_static=static, is_reversed=reversed_)
-
-
-def make_table() -> tuple[Any, Any]:
-    cols = [
-        column("id", "int"),
-        column("ck", "timestamp", reversed_=True),
-        column("ck2", "text"),
-        column("st", "text", static=True),
-        column("MyCol", "text"),
-        column("addr", 'frozen<"Addr">'),
-        column("price", "decimal"),
-    ]
-    table = SimpleNamespace(
-        keyspace_name="ks",
+def make_table(extra: tuple[ColumnInfo, ...] = (), udts: Any = None) -> TableInfo:
+    return TableInfo(
+        keyspace="ks",
         name="MyTable",
-        columns={c.name: c for c in cols},
-        partition_key=[cols[0]],
-        clustering_key=[cols[1], cols[2]],
+        columns=(
+            ColumnInfo("id", "int", "partition_key"),
+            ColumnInfo("ck", "timestamp", "clustering", descending=True),
+            ColumnInfo("ck2", "text", "clustering"),
+            ColumnInfo("st", "text", "static"),
+            ColumnInfo("MyCol", "text"),
+            ColumnInfo("addr", 'frozen<"Addr">'),
+            ColumnInfo("price", "decimal"),
+            *extra,
+        ),
+        udts=UDTS if udts is None else udts,
     )
-    ks = SimpleNamespace(
-        name="ks",
-        user_types={
-            name: SimpleNamespace(field_names=[f for f, _ in fields], field_types=[t for _, t in fields])
-            for name, fields in UDTS.items()
-        },
-    )
-    return table, ks
+
+
+def test_table_info_keys_and_lookup() -> None:
+    table = make_table()
+    assert table.qualified_name == "ks.MyTable"
+    assert table.partition_key == ("id",)
+    assert table.clustering_key == ("ck", "ck2")
+    assert table.primary_key == ("id", "ck", "ck2")
+    assert table.column("addr").type == parse_cql_type('frozen<"Addr">')
+    with pytest.raises(SchemaError, match=r"'mycol' does not exist in table ks.MyTable; did you mean 'MyCol"):
+        table.column("mycol")
+    with pytest.raises(SchemaError, match="lists a column twice"):
+        TableInfo("ks", "t", (ColumnInfo("a", "int", "partition_key"), ColumnInfo("a", "int")))
+    with pytest.raises(SchemaError, match="no partition key"):
+        TableInfo("ks", "t", (ColumnInfo("a", "int"),))
 
 
 def test_table_schema_in_table_order_with_roles_and_types() -> None:
-    table, ks = make_table()
-    s = table_schema(table, ks)
+    table = make_table()
+    s = table_schema(table)
     assert s.names == ["id", "ck", "ck2", "st", "MyCol", "addr", "price"]
     assert [f.type for f in s] == [pa.int32(), TS, pa.string(), pa.string(), pa.string(), ADDR, pa.string()]
     roles = [f.metadata[b"role"] for f in s]
@@ -653,46 +648,45 @@ def test_table_schema_in_table_order_with_roles_and_types() -> None:
     assert s.field("ck2").metadata[b"clustering_order"] == b"ASC"
     assert s.metadata == {b"keyspace": b"ks", b"table": b"MyTable"}
     assert all(f.nullable for f in s)
-    assert table_schema(table, ks, exact_numbers=False).field("price").type == pa.float64()
+    assert table_schema(table, exact_numbers=False).field("price").type == pa.float64()
 
 
 def test_table_schema_in_the_order_of_columns() -> None:
-    table, ks = make_table()
-    s = table_schema(table, ks, ["MyCol", "id", "ck"])
+    table = make_table()
+    s = table_schema(table, ["MyCol", "id", "ck"])
     assert s.names == ["MyCol", "id", "ck"]
     assert s.field("id").metadata[b"role"] == b"partition_key"
-    assert table_schema(table, ks, "st").names == ["st"]
+    assert table_schema(table, "st").names == ["st"]
 
 
 def test_unknown_column_names_column_table_and_close_matches() -> None:
-    table, ks = make_table()
+    table = make_table()
     with pytest.raises(SchemaError) as err:
-        table_schema(table, ks, ["id", "mycol"])
+        table_schema(table, ["id", "mycol"])
     msg = str(err.value)
     assert "'mycol'" in msg
     assert "ks.MyTable" in msg
     assert "did you mean 'MyCol'" in msg
     with pytest.raises(SchemaError, match=r"'prcie'.*did you mean 'price'"):
-        table_schema(table, ks, ["prcie"])
+        table_schema(table, ["prcie"])
     with pytest.raises(SchemaError) as err:
-        table_schema(table, ks, ["zzzzzz"])
+        table_schema(table, ["zzzzzz"])
     assert "did you mean" not in str(err.value)
     assert "columns: id, ck" in str(err.value)
 
 
 def test_duplicate_column_is_an_error() -> None:
-    table, ks = make_table()
     with pytest.raises(SchemaError, match="more than once"):
-        table_schema(table, ks, ["id", "id"])
+        table_schema(make_table(), ["id", "id"])
 
 
 def test_column_with_unreadable_type_is_named() -> None:
-    table, ks = make_table()
-    table.columns["odd"] = column("odd", "'org.apache.cassandra.db.marshal.XYZ'")
+    table = make_table(extra=(ColumnInfo("odd", "'org.apache.cassandra.db.marshal.XYZ'"),))
     with pytest.raises(SchemaError, match=r"column 'odd' of table ks.MyTable.*XYZ"):
-        table_schema(table, ks)
+        table_schema(table)
+    assert table_schema(table, ["id"]).names == ["id"]  # a column nobody asked for is not read
     with pytest.raises(SchemaError, match=r"column 'addr'.*'Addr'"):
-        table_schema(table, SimpleNamespace(name="ks", user_types={}), ["addr"])
+        table_schema(make_table(udts={}), ["addr"])
 
 
 # ------------------------------------------------------------------------------------------------ pandas
@@ -787,7 +781,7 @@ def test_numpy_nullable_backend_dtypes() -> None:
 
 
 def test_bad_dtype_backend() -> None:
-    with pytest.raises(ValueError, match="dtype_backend"):
+    with pytest.raises(CassandraFramesError, match="dtype_backend"):
         to_pandas(sample_table(), "numpy")  # type: ignore[arg-type]
 
 
@@ -868,7 +862,7 @@ def test_cql_type_for_unsupported_arrow_type(arrow: pa.DataType) -> None:
 # --------------------------------------------------------------------------------------------- properties
 
 UDT_NAMES = st.sampled_from(["address", "MyType", "My.Type", 'a"b', "select", "x_1"])
-NATIVES = st.sampled_from(sorted(schema.NATIVE_TYPES)).map(CqlType)
+NATIVES = st.sampled_from(sorted(NATIVE_TYPES)).map(CqlType)
 
 
 def _grow(children: st.SearchStrategy[CqlType]) -> st.SearchStrategy[CqlType]:

@@ -16,7 +16,7 @@ from cassandra.protocol import InvalidRequest
 from cassandra.query import BatchStatement, BoundStatement
 
 from cassandra_frames.engine import runner
-from cassandra_frames.engine.writer import WriteOptions, WriteRow, write_rows
+from cassandra_frames.engine.writer import SendOptions, WriteRow, write_rows
 
 PREPARED = SimpleNamespace(
     retry_policy=None,
@@ -64,7 +64,7 @@ def _rows(n: int, partitions: int) -> list[WriteRow]:
 
 
 def _write(session: FakeSession, rows: list[WriteRow], **kw: Any) -> Any:
-    return runner.run(write_rows(session, rows, WriteOptions(backoff=0.001, **kw)))
+    return runner.run(write_rows(session, rows, SendOptions(backoff=0.001, **kw)))
 
 
 def test_batches_never_span_partitions_and_respect_the_size() -> None:
@@ -120,7 +120,7 @@ def test_should_stop_leaves_the_rest_unsent_and_says_so() -> None:
         write_rows(
             session,
             _rows(40, 40),
-            WriteOptions(concurrency=1, backoff=0.001),
+            SendOptions(concurrency=1, backoff=0.001),
             should_stop=lambda o: len(o.failed) >= 2,
         )
     )

@@ -1,7 +1,7 @@
-"""cassandra_frames.cqlvalues without a server: Arrow arrays → the values the driver binds, for every CQL
-type, with edge values, bad values (reported by index, never raised) and the compatibility matrix. The
-values are also serialized with the driver's own type classes and read back through
-schema.column_converter, which must give the original Arrow array again."""
+"""cassandra_frames.convert.from_arrow without a server: Arrow arrays → the values bound for every CQL type,
+with edge values, bad values (reported by index, never raised) and the compatibility matrix. The values are
+also serialized with the driver's own type classes and read back through to_arrow.column_converter, which
+must give the original Arrow array again."""
 
 from __future__ import annotations
 
@@ -14,11 +14,16 @@ import numpy as np
 import pyarrow as pa
 import pytest
 from cassandra import cqltypes as ct
-from cassandra.util import Date, Duration, OrderedMap, Time
 
-from cassandra_frames.cqlvalues import check_compatible, driver_values
+from cassandra_frames.convert.from_arrow import check_compatible, cql_values
+from cassandra_frames.convert.to_arrow import column_converter
+from cassandra_frames.convert.values import CqlDate as Date
+from cassandra_frames.convert.values import CqlDuration as Duration
+from cassandra_frames.convert.values import CqlTime as Time
+from cassandra_frames.convert.values import PairMap
+from cassandra_frames.cqltypes import NATIVE_TYPES, CqlType, parse_cql_type
 from cassandra_frames.errors import SchemaError
-from cassandra_frames.schema import CqlType, arrow_type, column_converter, parse_cql_type
+from cassandra_frames.schema import arrow_type
 
 TS = pa.timestamp("ms", tz="UTC")
 YEAR_1 = -62135596800000
@@ -34,7 +39,7 @@ UDTS: dict[str, list[tuple[str, str]]] = {
 
 def values_of(array: pa.Array | pa.ChunkedArray, cql: str, udts: Any = None) -> list[Any]:
     """The driver values of a column that must have no bad element."""
-    values, bad = driver_values(array, cql, udts)
+    values, bad = cql_values(array, cql, udts)
     assert bad == {}
     return values
 
@@ -56,11 +61,11 @@ def test_integer_bounds_and_out_of_range(cql: str, lo: int, hi: int) -> None:
     assert values_of(pa.array([lo, None, hi, 0], pa.int64()), cql) == [lo, None, hi, 0]
     if cql in ("bigint", "counter"):
         arr = pa.array([hi, hi + 1, 0], pa.uint64())
-        values, bad = driver_values(arr, cql)
+        values, bad = cql_values(arr, cql)
         assert values == [hi, None, 0]
         assert bad == {1: f"value {hi + 1} is out of range for {cql} ({lo}..{hi})"}
         return
-    values, bad = driver_values(pa.array([lo - 1, None, hi, hi + 1], pa.int64()), cql)
+    values, bad = cql_values(pa.array([lo - 1, None, hi, hi + 1], pa.int64()), cql)
     assert values == [None, None, hi, None]
     assert bad == {
         0: f"value {lo - 1} is out of range for {cql} ({lo}..{hi})",
@@ -69,20 +74,20 @@ def test_integer_bounds_and_out_of_range(cql: str, lo: int, hi: int) -> None:
 
 
 def test_tinyint_message_and_python_ints() -> None:
-    values, bad = driver_values(pa.array([1, 300], pa.int16()), "tinyint")
+    values, bad = cql_values(pa.array([1, 300], pa.int16()), "tinyint")
     assert bad == {1: "value 300 is out of range for tinyint (-128..127)"}
     assert type(values[0]) is int
     # narrower Arrow types fit without a check; unsigned ones are checked against the top only
     assert values_of(pa.array([-128, 127], pa.int8()), "tinyint") == [-128, 127]
     assert values_of(pa.array([255], pa.uint8()), "smallint") == [255]
-    assert driver_values(pa.array([255], pa.uint8()), "tinyint")[1] == {
+    assert cql_values(pa.array([255], pa.uint8()), "tinyint")[1] == {
         0: "value 255 is out of range for tinyint (-128..127)"
     }
 
 
 def test_floats_to_integers_must_be_whole_and_in_range() -> None:
     arr = pa.array([1.0, 2.5, None, float("nan"), float("inf"), -(2.0**63), 2.0**63, -0.0])
-    values, bad = driver_values(arr, "bigint")
+    values, bad = cql_values(arr, "bigint")
     assert values == [1, None, None, None, None, -(2**63), None, 0]
     assert all(type(v) is int for v in values if v is not None)
     assert bad[1] == "value 2.5 is not a whole number and cannot be written to bigint"
@@ -90,7 +95,7 @@ def test_floats_to_integers_must_be_whole_and_in_range() -> None:
     assert bad[4] == "value inf is not a whole number and cannot be written to bigint"
     assert "out of range for bigint" in bad[6]
     assert set(bad) == {1, 3, 4, 6}
-    assert driver_values(pa.array([127.0, 128.0], pa.float32()), "tinyint") == (
+    assert cql_values(pa.array([127.0, 128.0], pa.float32()), "tinyint") == (
         [127, None],
         {1: "value 128.0 is out of range for tinyint (-128..127)"},
     )
@@ -99,12 +104,12 @@ def test_floats_to_integers_must_be_whole_and_in_range() -> None:
 
 def test_decimal_to_integers() -> None:
     arr = pa.array([decimal.Decimal("5.00"), decimal.Decimal("1.5"), None], pa.decimal128(10, 2))
-    values, bad = driver_values(arr, "int")
+    values, bad = cql_values(arr, "int")
     assert values == [5, None, None]
     assert bad == {1: "value 1.50 is not a whole number and cannot be written to int"}
     big = pa.array([decimal.Decimal(10**40)], pa.decimal256(50, 0))
     assert values_of(big, "varint") == [10**40]
-    assert driver_values(big, "bigint")[1] == {
+    assert cql_values(big, "bigint")[1] == {
         0: f"value {10**40} is out of range for bigint ({-(2**63)}..{2**63 - 1})"
     }
 
@@ -113,7 +118,7 @@ def test_varint_from_strings_is_exact() -> None:
     huge = "1" + "0" * 200
     enormous = "9" * 5000  # more digits than Python's default int-from-str limit (4300)
     arr = pa.array([huge, str(-(10**200) - 1), enormous, " 12 ", "x", "1_000", "١٢", "1.0", None])
-    values, bad = driver_values(arr, "varint")
+    values, bad = cql_values(arr, "varint")
     assert values[:4] == [10**200, -(10**200) - 1, 10**5000 - 1, 12]
     assert values[4:] == [None] * 5
     assert bad == {
@@ -138,7 +143,7 @@ def test_decimal_from_strings_keeps_every_digit_and_the_scale() -> None:
     values = values_of(pa.array(texts), "decimal")
     assert all(isinstance(v, decimal.Decimal) for v in values)
     assert [str(v) for v in values] == texts
-    values, bad = driver_values(pa.array(["NaN", "abc", "-Infinity", "1E-3000000000", "1"]), "decimal")
+    values, bad = cql_values(pa.array(["NaN", "abc", "-Infinity", "1E-3000000000", "1"]), "decimal")
     assert values == [None, None, None, None, decimal.Decimal(1)]
     assert bad[0] == "value 'NaN' cannot be written to decimal (a CQL decimal has no NaN or infinity)"
     assert bad[1] == "value 'abc' is not a decimal number and cannot be written to decimal"
@@ -152,7 +157,7 @@ def test_decimal_from_decimal_int_and_float_columns() -> None:
     assert values_of(pa.array([2**63 - 1], pa.int64()), "decimal") == [decimal.Decimal(2**63 - 1)]
     assert [str(v) for v in values_of(pa.array([0.1, 1e300, -2.5]), "decimal")] == ["0.1", "1E+300", "-2.5"]
     assert values_of(pa.array([1.1], pa.float32()), "decimal") == [decimal.Decimal("1.1")]
-    values, bad = driver_values(pa.array([float("nan"), float("inf"), 1.0]), "decimal")
+    values, bad = cql_values(pa.array([float("nan"), float("inf"), 1.0]), "decimal")
     assert values == [None, None, decimal.Decimal("1.0")]
     assert bad[0] == "value nan cannot be written to decimal (a CQL decimal has no NaN or infinity)"
     assert set(bad) == {0, 1}
@@ -164,7 +169,7 @@ def test_decimal_from_decimal_int_and_float_columns() -> None:
 def test_float_and_double() -> None:
     big = 3.4028234663852886e38
     arr = pa.array([1.5, float("nan"), float("-inf"), 1e300, big, None])
-    values, bad = driver_values(arr, "float")
+    values, bad = cql_values(arr, "float")
     assert values[0] == 1.5
     assert np.isnan(values[1])
     assert values[2:] == [float("-inf"), None, big, None]
@@ -173,10 +178,10 @@ def test_float_and_double() -> None:
     assert values_of(pa.array([0.5], pa.float16()), "double") == [0.5]
     # integers must be exactly representable
     assert values_of(pa.array([2**31 - 1, None], pa.int32()), "double") == [2147483647.0, None]
-    values, bad = driver_values(pa.array([2**53, 2**53 + 1], pa.int64()), "double")
+    values, bad = cql_values(pa.array([2**53, 2**53 + 1], pa.int64()), "double")
     assert values == [float(2**53), None]
     assert bad == {1: f"value {2**53 + 1} cannot be represented exactly as double"}
-    assert driver_values(pa.array([2**24 + 1, 2**24], pa.int32()), "float") == (
+    assert cql_values(pa.array([2**24 + 1, 2**24], pa.int32()), "float") == (
         [None, float(2**24)],
         {0: f"value {2**24 + 1} cannot be represented exactly as float"},
     )
@@ -188,7 +193,7 @@ def test_boolean_text_ascii_blob() -> None:
     assert values_of(pa.array(text), "text") == text
     assert values_of(pa.array(text, pa.large_string()), "varchar") == text
     assert values_of(pa.array(text, pa.string_view()), "text") == text
-    values, bad = driver_values(pa.array(["plain", "", "é", None]), "ascii")
+    values, bad = cql_values(pa.array(["plain", "", "é", None]), "ascii")
     assert values == ["plain", "", None, None]
     assert bad == {2: "value 'é' is not ASCII and cannot be written to ascii"}
     assert values_of(pa.array([b"\xde\xad", b"", None]), "blob") == [b"\xde\xad", b"", None]
@@ -208,14 +213,14 @@ def test_timestamps_any_year_as_milliseconds() -> None:
         arr = pa.array([v * per_ms for v in (low, MS_2020 + 1, -1)], pa.timestamp(unit))
         assert values_of(arr, "timestamp") == [low, MS_2020 + 1, -1]
     secs = pa.array([YEAR_10000 // 1000, 2**62], pa.timestamp("s"))
-    values, bad = driver_values(secs, "timestamp")
+    values, bad = cql_values(secs, "timestamp")
     assert values == [YEAR_10000, None]
     assert bad == {1: f"timestamp {2**62} s since the epoch is out of range for timestamp"}
 
 
 def test_sub_millisecond_timestamps_are_bad_not_truncated() -> None:
     arr = pa.array([MS_2020 * 1000 + 1, MS_2020 * 1000, -1], pa.timestamp("us", tz="UTC"))
-    values, bad = driver_values(arr, "timestamp")
+    values, bad = cql_values(arr, "timestamp")
     assert values == [None, MS_2020, None]
     assert bad == {
         0: "timestamp 2020-01-01T00:00:00.000001Z has sub-millisecond precision; a CQL timestamp holds "
@@ -224,7 +229,7 @@ def test_sub_millisecond_timestamps_are_bad_not_truncated() -> None:
         "milliseconds",
     }
     ns = pa.array([5], pa.timestamp("ns"))
-    assert "has sub-millisecond precision" in driver_values(ns, "timestamp")[1][0]
+    assert "has sub-millisecond precision" in cql_values(ns, "timestamp")[1][0]
 
 
 def test_naive_timestamps_are_utc_and_zones_do_not_matter() -> None:
@@ -248,7 +253,7 @@ def test_dates_outside_python_range() -> None:
     assert values == [None if d is None else Date(d) for d in days]
     assert all(isinstance(v, Date) for v in values[:-1])
     ts = pa.array([MS_2020, MS_2020 + 1, -86_400_000 * 2**31, 86_400_000 * 2**31], TS)
-    values, bad = driver_values(ts, "date")
+    values, bad = cql_values(ts, "date")
     assert values == [Date(18262), None, Date(-(2**31)), None]
     assert bad[1] == "value 2020-01-01T00:00:00.001Z is not at midnight UTC; a CQL date holds whole days"
     assert "out of range for date" in bad[3]
@@ -264,7 +269,7 @@ def test_time_with_nanoseconds() -> None:
     assert values_of(pa.array([1], pa.time32("ms")), "time") == [Time(10**6)]
     assert values_of(pa.array([1], pa.time64("us")), "time") == [Time(1000)]
     bad_times = pa.array([-1, 86_400_000_000_000], pa.time64("ns"))
-    values, bad = driver_values(bad_times, "time")
+    values, bad = cql_values(bad_times, "time")
     assert values == [None, None]
     assert bad[0] == "time value -1 ns is outside 00:00:00..23:59:59.999999999"
     assert set(bad) == {0, 1}
@@ -273,7 +278,7 @@ def test_time_with_nanoseconds() -> None:
 def test_duration_parts_and_signs() -> None:
     mdn = pa.month_day_nano_interval()
     arr = pa.array([(1, 2, 3), (-14, 0, 0), (-1, -2, -3), (0, 0, 2**63 - 1), (1, -2, 3), None], mdn)
-    values, bad = driver_values(arr, "duration")
+    values, bad = cql_values(arr, "duration")
     assert values[:4] == [
         Duration(1, 2, 3),
         Duration(-14, 0, 0),
@@ -286,7 +291,7 @@ def test_duration_parts_and_signs() -> None:
         "nanoseconds of one sign"
     }
     elapsed = pa.array([-90, 2**62], pa.duration("s"))
-    values, bad = driver_values(elapsed, "duration")
+    values, bad = cql_values(elapsed, "duration")
     assert values == [Duration(0, 0, -90 * 10**9), None]
     assert "out of range for duration" in bad[1]
 
@@ -299,17 +304,17 @@ V4 = "550e8400-e29b-41d4-a716-446655440000"
 
 def test_uuid_and_timeuuid() -> None:
     arr = pa.array([V4, V1.upper(), "not-a-uuid", None])
-    values, bad = driver_values(arr, "uuid")
+    values, bad = cql_values(arr, "uuid")
     assert values == [uuid.UUID(V4), uuid.UUID(V1), None, None]
     assert bad == {2: "value 'not-a-uuid' is not a UUID and cannot be written to uuid"}
-    values, bad = driver_values(pa.array([V1, V4]), "timeuuid")
+    values, bad = cql_values(pa.array([V1, V4]), "timeuuid")
     assert values == [uuid.UUID(V1), None]
     assert bad == {1: f"value '{V4}' is a version 4 UUID; a timeuuid must be version 1"}
     raw = pa.array([uuid.UUID(V4).bytes, None], pa.binary(16))
     assert values_of(raw, "uuid") == [uuid.UUID(V4), None]
     ext = pa.array([uuid.UUID(V1).bytes], pa.uuid())
     assert values_of(ext, "timeuuid") == [uuid.UUID(V1)]
-    assert "version 4" in driver_values(pa.array([uuid.UUID(V4).bytes], pa.uuid()), "timeuuid")[1][0]
+    assert "version 4" in cql_values(pa.array([uuid.UUID(V4).bytes], pa.uuid()), "timeuuid")[1][0]
 
 
 def test_uuid_text_fast_path_matches_uuid_uuid() -> None:
@@ -327,21 +332,21 @@ def test_uuid_text_fast_path_matches_uuid_uuid() -> None:
     assert hash(values[1]) == hash(uuid.UUID(texts[6]))
     odd = [V4, V4[:-1] + "g", V4.replace("-", "+"), f"{{{V4.replace('-', '')}}}", "urn:uuid:" + V1, None]
     for typ in (pa.string(), pa.large_string()):
-        values, bad = driver_values(pa.array(odd, typ), "uuid")
+        values, bad = cql_values(pa.array(odd, typ), "uuid")
         assert values == [uuid.UUID(V4), None, None, uuid.UUID(V4), uuid.UUID(V1), None]
         assert bad == {
             1: f"value '{V4[:-1]}g' is not a UUID and cannot be written to uuid",
             2: f"value '{V4.replace('-', '+')}' is not a UUID and cannot be written to uuid",
         }
     same_length = pa.array([V1, V4[:-1] + "Z", V4], pa.large_string())  # all 36 characters: the fast path
-    values, bad = driver_values(same_length, "timeuuid")
+    values, bad = cql_values(same_length, "timeuuid")
     assert values == [uuid.UUID(V1), None, None]
     assert bad == {
         1: f"value '{V4[:-1]}Z' is not a UUID and cannot be written to timeuuid",
         2: f"value '{V4}' is a version 4 UUID; a timeuuid must be version 1",
     }
     raw = pa.array([None, uuid.UUID(V1).bytes, uuid.UUID(V4).bytes], pa.binary(16)).slice(1)
-    assert driver_values(raw, "timeuuid") == (
+    assert cql_values(raw, "timeuuid") == (
         [uuid.UUID(V1), None],
         {1: f"value {V4} is a version 4 UUID; a timeuuid must be version 1"},
     )
@@ -350,7 +355,7 @@ def test_uuid_text_fast_path_matches_uuid_uuid() -> None:
 def test_inet() -> None:
     good = ["192.168.0.1", "2001:db8::1", "::1", "::ffff:1.2.3.4"]
     assert values_of(pa.array(good), "inet") == good
-    values, bad = driver_values(pa.array(["999.1.1.1", "127.1", "01.2.3.4", "fe80::1%eth0", ""]), "inet")
+    values, bad = cql_values(pa.array(["999.1.1.1", "127.1", "01.2.3.4", "fe80::1%eth0", ""]), "inet")
     assert values == [None] * 5
     assert bad[0] == "value '999.1.1.1' is not an IP address and cannot be written to inet"
     assert bad[3] == "value 'fe80::1%eth0' has a scope id, which a CQL inet cannot hold"
@@ -389,7 +394,7 @@ def test_inet_fast_path_agrees_with_ipaddress() -> None:
         "::ffff:1.2.3.4",
         "1:2:3:4:5:6:7:8",
     ]
-    values, bad = driver_values(pa.array(texts), "inet")
+    values, bad = cql_values(pa.array(texts), "inet")
     for i, text in enumerate(texts):
         try:
             ipaddress.ip_address(text)
@@ -410,22 +415,22 @@ def test_lists_sets_and_nesting() -> None:
     sd = pa.array([[18262, -(2**31)]], pa.list_(pa.date32()))
     assert values_of(sd, "set<date>") == [[Date(18262), Date(-(2**31))]]
     lu = pa.array([[V4], ["bad"]], pa.list_(pa.string()))
-    values, bad = driver_values(lu, "list<uuid>")
+    values, bad = cql_values(lu, "list<uuid>")
     assert values == [[uuid.UUID(V4)], None]
     assert bad == {1: "element 0: value 'bad' is not a UUID and cannot be written to uuid"}
     nested_bad = pa.array([[[1], [2, 300]]], pa.list_(pa.list_(pa.int64())))
-    assert driver_values(nested_bad, "list<frozen<list<tinyint>>>")[1] == {
+    assert cql_values(nested_bad, "list<frozen<list<tinyint>>>")[1] == {
         0: "element 1: element 1: value 300 is out of range for tinyint (-128..127)"
     }
 
 
 def test_nulls_inside_collections_are_bad() -> None:
     arr = pa.array([["a", None], ["b"]], pa.list_(pa.string()))
-    values, bad = driver_values(arr, "list<text>")
+    values, bad = cql_values(arr, "list<text>")
     assert values == [None, ["b"]]
     assert bad == {0: "a list cannot contain null (element 1 of list<text>)"}
     m = pa.array([[("k", None)], [("k", 1)]], pa.map_(pa.string(), pa.int32()))
-    values, bad = driver_values(m, "map<text, int>")
+    values, bad = cql_values(m, "map<text, int>")
     assert values == [None, {"k": 1}]
     assert bad == {0: "a map cannot have a null value (key 'k' of map<text, int>)"}
 
@@ -433,11 +438,11 @@ def test_nulls_inside_collections_are_bad() -> None:
 def test_sliced_and_chunked_arrays_keep_row_indices() -> None:
     base = pa.array([[1], [2, 3], None, [400], [5]], pa.list_(pa.int64()))
     sliced = base.slice(1, 4)
-    values, bad = driver_values(sliced, "list<tinyint>")
+    values, bad = cql_values(sliced, "list<tinyint>")
     assert values == [[2, 3], None, None, [5]]
     assert bad == {2: "element 0: value 400 is out of range for tinyint (-128..127)"}
     chunked = pa.chunked_array([pa.array([1, 2], pa.int64()), pa.array([], pa.int64()), pa.array([3, 999])])
-    values, bad = driver_values(chunked, "tinyint")
+    values, bad = cql_values(chunked, "tinyint")
     assert values == [1, 2, 3, None]
     assert list(bad) == [3]
     structs = pa.array([{"f0": 1, "f1": "a"}, None, {"f0": 2, "f1": "b"}]).slice(1)
@@ -460,10 +465,10 @@ def test_maps() -> None:
     assert values_of(udt_keys, 'map<frozen<"Addr">, int>', UDTS) == [{("S", 1, None, None): 5}]
     map_keys = pa.array([[([(1, 2)], "x")]], pa.map_(pa.map_(pa.int32(), pa.int32()), pa.string()))
     (value,) = values_of(map_keys, "map<frozen<map<int, int>>, text>")
-    assert isinstance(value, OrderedMap)
+    assert isinstance(value, PairMap)
     assert list(value.items()) == [({1: 2}, "x")]
     dup = pa.array([[("k", 1), ("k", 2)]], pa.map_(pa.string(), pa.int32()))
-    assert driver_values(dup, "map<text, int>") == (
+    assert cql_values(dup, "map<text, int>") == (
         [None],
         {0: "a map with a repeated key cannot be written to map<text, int>"},
     )
@@ -487,7 +492,7 @@ def test_tuples_by_position() -> None:
     named = pa.array([{"x": 1, "y": "a"}])
     assert values_of(named, "frozen<tuple<bigint, text>>") == [(1, "a")]
     bad_struct = pa.array([{"f0": 1, "f1": 500}], pa.struct([("f0", pa.int8()), ("f1", pa.int16())]))
-    assert driver_values(bad_struct, "tuple<int, tinyint>")[1] == {
+    assert cql_values(bad_struct, "tuple<int, tinyint>")[1] == {
         0: "field 1: value 500 is out of range for tinyint (-128..127)"
     }
 
@@ -522,7 +527,7 @@ def test_vectors() -> None:
     v = pa.array([[1.0, 2.5, -3.0], None], pa.list_(pa.float32(), 3))
     assert values_of(v, "vector<float, 3>") == [[1.0, 2.5, -3.0], None]
     var = pa.array([[1.0, 2.0, 3.0], [1.0, 2.0], [1.0, None, 3.0]], pa.list_(pa.float32()))
-    values, bad = driver_values(var, "vector<float, 3>")
+    values, bad = cql_values(var, "vector<float, 3>")
     assert values == [[1.0, 2.0, 3.0], None, None]
     assert bad == {
         1: "a list of 2 elements cannot be written to vector<float, 3>",
@@ -540,13 +545,13 @@ def test_frozen_null_and_dictionary_columns() -> None:
         assert values_of(nulls, cql, UDTS) == [None, None, None]
     dictionary = pa.array(["a", "b", None, "a"]).dictionary_encode()
     assert values_of(dictionary, "text") == ["a", "b", None, "a"]
-    assert driver_values(pa.array(["é", "a"]).dictionary_encode(), "ascii")[1] == {
+    assert cql_values(pa.array(["é", "a"]).dictionary_encode(), "ascii")[1] == {
         0: "value 'é' is not ASCII and cannot be written to ascii"
     }
 
 
 def test_null_elements_of_a_null_typed_list_are_bad() -> None:
-    values, bad = driver_values(pa.array([[None], []], pa.list_(pa.null())), "list<int>")
+    values, bad = cql_values(pa.array([[None], []], pa.list_(pa.null())), "list<int>")
     assert values == [None, []]
     assert bad == {0: "a list cannot contain null (element 0 of list<int>)"}
 
@@ -671,12 +676,10 @@ INCOMPATIBLE = [
 def test_compatible_pairs(arrow: pa.DataType, cql: str) -> None:
     assert check_compatible(arrow, cql, UDTS) is None
     assert check_compatible(arrow, parse_cql_type(cql), UDTS) is None
-    values, _ = driver_values(
-        pa.array([None], arrow) if arrow != pa.uuid() else pa.nulls(1, arrow), cql, UDTS
-    )
+    values, _ = cql_values(pa.array([None], arrow) if arrow != pa.uuid() else pa.nulls(1, arrow), cql, UDTS)
     assert values == [None]
-    assert driver_values(pa.nulls(0, arrow), cql, UDTS) == ([], {})
-    assert driver_values(pa.chunked_array([], arrow), cql, UDTS) == ([], {})
+    assert cql_values(pa.nulls(0, arrow), cql, UDTS) == ([], {})
+    assert cql_values(pa.chunked_array([], arrow), cql, UDTS) == ([], {})
 
 
 @pytest.mark.parametrize(
@@ -687,7 +690,7 @@ def test_incompatible_pairs(arrow: pa.DataType, cql: str, reason: str) -> None:
     assert got is not None
     assert reason in got
     with pytest.raises(SchemaError) as info:
-        driver_values(pa.nulls(0, arrow), cql, UDTS)
+        cql_values(pa.nulls(0, arrow), cql, UDTS)
     assert str(info.value) == got
 
 
@@ -695,7 +698,7 @@ def test_unknown_udt_and_bad_type_text_raise() -> None:
     with pytest.raises(SchemaError, match="unknown user-defined type 'addr'; did you mean 'Addr'"):
         check_compatible(pa.struct([("street", pa.string())]), "addr", UDTS)
     with pytest.raises(SchemaError, match="unknown user-defined type"):
-        driver_values(pa.nulls(1), "nosuch")
+        cql_values(pa.nulls(1), "nosuch")
     with pytest.raises(SchemaError, match="cannot parse CQL type"):
         check_compatible(pa.int32(), "list<int")
 
@@ -798,7 +801,7 @@ ROUND_TRIP: dict[str, list[Any]] = {
 
 @pytest.mark.parametrize("cql", list(ROUND_TRIP))
 def test_driver_serializes_what_schema_reads_back(cql: str) -> None:
-    """Arrow (schema.arrow_type) → driver_values → the driver's serialize → deserialize → column_converter
+    """Arrow (schema.arrow_type) → cql_values → the driver's serialize → deserialize → column_converter
     gives back the same Arrow array: the write conversion is the exact inverse of the read one."""
     t = parse_cql_type(cql)
     original = pa.array([*ROUND_TRIP[cql], None], arrow_type(t, UDTS))
@@ -817,7 +820,5 @@ def test_driver_serializes_top_level_timestamps_of_any_year() -> None:
 
 def test_every_cql_type_name_is_covered() -> None:
     """Every native CQL type has a compatible Arrow type: the one schema.arrow_type gives."""
-    from cassandra_frames.schema import NATIVE_TYPES
-
     for name in sorted(NATIVE_TYPES):
         assert check_compatible(arrow_type(name), name) is None, name
