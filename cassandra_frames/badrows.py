@@ -1,20 +1,24 @@
-"""The bad-rows sink: every rejected row, with its values and why, in a file on any fsspec URL.
+"""The bad-rows sink: every rejected row, with its values and why, streamed to a file on any fsspec URL.
 
 A ``.csv`` path gets CSV; any other gets JSON Lines. Each record holds the row's own columns and
-``_row`` (its index label), ``_column`` (the column at fault, when one is) and ``_reason``.
+``_row`` (its label: the frame's index label, or the row's position in the stream), ``_column`` (the column
+at fault, when one is) and ``_reason``. The file is opened on the first rejected row and written chunk by
+chunk, so a write with many rejected rows does not hold them all in memory.
 """
 
 from __future__ import annotations
 
+import csv
 import json
+import math
 from collections.abc import Sequence
-from typing import Any
+from typing import IO, Any
 
-import pandas as pd
+import pyarrow as pa
 
 from cassandra_frames.reports import RejectedRow
 
-__all__ = ["bad_rows_file", "write_bad_rows"]
+__all__ = ["BadRowSink", "bad_rows_file"]
 
 
 def bad_rows_file(path: str, partition: int | None) -> str:
@@ -28,26 +32,55 @@ def bad_rows_file(path: str, partition: int | None) -> str:
     return f"{stem}.part-{partition:05d}.{suffix}"
 
 
-def _isna(v: Any) -> bool:
-    try:
-        return bool(pd.isna(v))
-    except (TypeError, ValueError):
-        return False
+def _plain(v: Any) -> Any:
+    """A value as a record holds it: NaN (pandas' missing value) as None."""
+    return None if isinstance(v, float) and math.isnan(v) else v
 
 
-def write_bad_rows(path: str, frame: pd.DataFrame, rejected: Sequence[tuple[int, RejectedRow]]) -> None:
-    """Write the rejected rows of ``frame`` (``(position, RejectedRow)`` pairs) to ``path``."""
-    import fsspec
+class BadRowSink:
+    """Rejected rows of one write, appended to ``path`` (nothing is created until the first one)."""
 
-    rows = frame.iloc[[pos for pos, _ in rejected]].astype(object)
-    records = []
-    for (_, rej), (_, values) in zip(rejected, rows.iterrows(), strict=True):
-        rec = {k: (None if _isna(v) else v) for k, v in values.items()}
-        rec.update({"_row": rej.row, "_column": rej.column, "_reason": rej.reason})
-        records.append(rec)
-    with fsspec.open(path, "w", encoding="utf-8") as fh:
-        if path.endswith(".csv"):
-            pd.DataFrame.from_records(records).to_csv(fh, index=False)
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self.rows = 0
+        self._file: Any = None
+        self._fh: IO[str] | None = None
+        self._csv: csv.DictWriter[str] | None = None
+
+    def write(self, table: pa.Table, rejected: Sequence[tuple[int, RejectedRow]]) -> None:
+        """Append the rows of ``table`` at the given positions, each with its label, column and reason."""
+        if self.path is None or not rejected:
+            return
+        values = table.take(pa.array([pos for pos, _ in rejected], pa.int64())).to_pylist()
+        records = []
+        for row, (_, rej) in zip(values, rejected, strict=True):
+            rec = {k: _plain(v) for k, v in row.items()}
+            rec.update({"_row": rej.row, "_column": rej.column, "_reason": rej.reason})
+            records.append(rec)
+        fh = self._open()
+        if self.path.endswith(".csv"):
+            if self._csv is None:
+                self._csv = csv.DictWriter(fh, fieldnames=list(records[0]), extrasaction="ignore")
+                self._csv.writeheader()
+            self._csv.writerows(records)
         else:
             for rec in records:
                 fh.write(json.dumps(rec, default=str, ensure_ascii=False) + "\n")
+        self.rows += len(records)
+
+    def _open(self) -> IO[str]:
+        if self._fh is None:
+            import fsspec
+
+            assert self.path is not None
+            self._file = fsspec.open(self.path, "w", encoding="utf-8", newline="")
+            self._fh = self._file.open()
+        return self._fh
+
+    def close(self) -> list[str]:
+        """Finish the file (on an object store: upload it); the paths written (empty when none was)."""
+        if self._fh is None:
+            return []
+        self._fh.close()
+        self._fh = None
+        return [self.path] if self.path is not None else []

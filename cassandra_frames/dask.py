@@ -2,7 +2,7 @@
 (``map_partitions`` writing each partition, then one delayed finalize adding the reports up).
 
 Everything else — planning, reading a partition, writing a frame — is in :mod:`cassandra_frames.read` and
-:mod:`cassandra_frames.write`, which do not import Dask.
+:mod:`cassandra_frames.write_plan` and :mod:`cassandra_frames.write`, which do not import Dask.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from cassandra_frames.options import ReadOptions, WriteOptions
 from cassandra_frames.read import plan_read
 from cassandra_frames.reports import WriteReport
 from cassandra_frames.schema import DtypeBackend
-from cassandra_frames.write import WritePlan, finalize, plan_write, write_frame
+from cassandra_frames.write import finalize, write_frame
+from cassandra_frames.write_plan import WritePlan, plan_write
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
@@ -28,9 +29,10 @@ if TYPE_CHECKING:
 __all__ = ["read_cassandra", "to_cassandra"]
 
 
-def _keywords(values: Mapping[str, Any], exclude: Sequence[str]) -> dict[str, Any]:
-    """The keyword arguments of the calling front (its ``locals()``), minus ``exclude``."""
-    return {k: v for k, v in values.items() if k not in exclude}
+def _keywords(arguments: Mapping[str, Any], exclude: Sequence[str]) -> dict[str, Any]:
+    """A front's keyword arguments (its ``locals()`` taken as its first statement), minus ``exclude``;
+    tests/unit/test_read_plan.py checks that the fronts' keywords are exactly the options' fields."""
+    return {k: v for k, v in arguments.items() if k not in exclude}
 
 
 def _dask_threads() -> int:
@@ -134,9 +136,9 @@ def read_cassandra(
     ConnectionError
         The cluster cannot be reached (lists the contact points tried).
     """
+    options = ReadOptions(**_keywords(locals(), ("table",)))  # first: only the arguments are local yet
     import dask.dataframe as dd
 
-    options = ReadOptions(**_keywords(locals(), ("table", "dd")))
     plan = plan_read(table, options, min_partitions=2 * _dask_threads())
     kwargs = {"columns": plan.columns} if plan.columns is not None else {}
     ddf = dd.from_map(  # type: ignore[no-untyped-call]
@@ -241,7 +243,7 @@ def to_cassandra(
     WriteError
         A rejected row with ``on_error="raise"``, or ``max_errors`` exceeded.
     """
-    options = WriteOptions(**_keywords(locals(), ("df", "table", "compute")))
+    options = WriteOptions(**_keywords(locals(), ("df", "table", "compute")))  # first statement
     if isinstance(df, pd.DataFrame):
         plan = plan_write(df.iloc[:0], table, options)
         return finalize([write_frame(df, plan)], plan)

@@ -9,7 +9,7 @@ Rows travel as :class:`WriteRow` (their statements' bound values and their posit
 chunk). Rows of one partition go into unlogged batches of at most ``max_batch_rows`` rows (never a batch
 spanning partitions unless ``batch="none"`` is asked… in which case every row is its own statement). Each
 batch (or single statement) is routed token-aware by the driver. Transient failures are retried with
-backoff only when the statements are idempotent (not counter updates, not list appends). A batch that the
+backoff only when the statements are idempotent (not counter updates, not IF NOT EXISTS). A batch that the
 server rejects for a non-transient reason is replayed row by row, so that exactly the offending rows are
 reported, each with the server's reason; every other row is written.
 """
@@ -62,7 +62,7 @@ class SendOptions:
     backoff : float
         First retry delay in seconds; doubles each retry (with jitter).
     idempotent : bool
-        Whether the statements may be retried (False for counter updates and list appends).
+        Whether the statements may be retried (False for counter updates and IF NOT EXISTS inserts).
     counter : bool
         Counter updates: batches are COUNTER batches.
     conditional : bool
@@ -342,6 +342,8 @@ def start_chunk(
             columns.append(cache[key])
         per_statement.append([(prepared, values) for values in zip(*columns, strict=True)])
     statements = list(zip(*per_statement, strict=True))  # per row: its (prepared, values) pairs
+    sending = set(chunk.rows)
+    failures = {pos: f for pos, f in failures.items() if pos in sending}  # others were rejected before
     rows = [WriteRow(pos, chunk.keys[pos], statements[pos]) for pos in chunk.rows if pos not in failures]
     outcome = WriteOutcome(failed=[failures[p] for p in sorted(failures)])
     return runner.submit(write_rows(target.session, rows, options, should_stop=should_stop, outcome=outcome))

@@ -261,6 +261,55 @@ def test_bad_rows_skip_to_file_with_exact_counts(
     assert pd.read_csv(csv_path)["_row"].tolist() == [11, 12, 14]
 
 
+def test_a_refused_row_early_in_a_long_frame_loses_nothing_after_it(
+    cassandra_session: Any, cassandra_config: Any, tiny: str, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """With on_error="skip", a row the server refuses in the first chunk does not end the write: every
+    later chunk is still written (it used to stop starting chunks, leaving their rows neither written nor
+    rejected)."""
+    monkeypatch.setattr("cassandra_frames.write.CHUNK_ROWS", 2)
+    keys = ["k" * 70_000] + [f"r{i}" for i in range(11)]  # the refused key is row 0 of 12, chunk 1 of 6
+    frame = pd.DataFrame({"k": pd.Series(keys, dtype="string"), "c": range(12), "small": [1] * 12})
+    path = tmp_path / "bad.jsonl"
+    report = cf.to_cassandra(
+        frame, tiny, connection=cassandra_config, on_error="skip", bad_rows_path=str(path)
+    )
+    assert (report.rows_written, report.rows_rejected) == (11, 1)
+    assert report.rows_written + report.rows_rejected == len(frame)
+    assert _count(cassandra_session, tiny) == 11
+    assert [json.loads(line)["_row"] for line in path.read_text().splitlines()] == [0]
+
+
+def test_write_chunks_takes_a_stream_of_arrow_batches(
+    cassandra_session: Any, cassandra_config: Any, tiny: str, tmp_path: Path
+) -> None:
+    """The write core under to_cassandra takes Arrow record batches (what the bulk load hands it): rows are
+    labelled by their position in the stream, bad ones stream to the bad-rows file."""
+    from cassandra_frames.options import WriteOptions
+    from cassandra_frames.write import write_chunks
+    from cassandra_frames.write_plan import plan_write
+
+    schema = pa.schema([("k", pa.string()), ("c", pa.int32()), ("small", pa.int64())])
+    batches = [
+        pa.record_batch([["a", "b"], [1, 2], [1, 2]], schema=schema),
+        pa.record_batch([["c", None, "e"], [3, 4, 5], [3, 4, 500]], schema=schema),  # rows 3 and 4 are bad
+        pa.record_batch([["f"], [6], [6]], schema=schema),
+    ]
+    options = WriteOptions(
+        connection=cassandra_config, on_error="skip", bad_rows_path=str(tmp_path / "b.csv")
+    )
+    plan = plan_write(schema.empty_table().to_pandas(), tiny, options)
+    report = write_chunks(iter(batches), plan, total=6)
+    assert (report.rows_written, report.rows_rejected) == (4, 2)
+    assert [(r.row, r.column) for r in report.rejected] == [(3, "k"), (4, "small")]
+    bad = pd.read_csv(tmp_path / "b.csv")
+    assert bad["_row"].tolist() == [3, 4]
+    assert bad["_column"].tolist() == ["k", "small"]
+    assert bad["small"].tolist() == [4, 500]
+    got = {(r.k, r.c, r.small) for r in cassandra_session.execute(f"SELECT k, c, small FROM {tiny}")}
+    assert got == {("a", 1, 1), ("b", 2, 2), ("c", 3, 3), ("f", 6, 6)}
+
+
 @pytest.mark.parametrize("chunk", [50_000, 2])
 def test_max_errors_aborts_with_report(
     cassandra_config: Any, tiny: str, cassandra_session: Any, chunk: int, monkeypatch: Any

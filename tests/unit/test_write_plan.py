@@ -19,7 +19,7 @@ from cassandra_frames.engine.writer import WriteRow, write_rows
 from cassandra_frames.errors import CassandraFramesError, SchemaError
 from cassandra_frames.options import WriteOptions
 from cassandra_frames.schema import ColumnInfo, TableInfo
-from cassandra_frames.write import build_write_plan, create_table_statement
+from cassandra_frames.write_plan import build_write_plan, create_table_statement
 
 CONFIG = ConnectionConfig(("127.0.0.1",))
 EVENTS = TableInfo(

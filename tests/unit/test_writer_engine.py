@@ -12,11 +12,13 @@ from types import SimpleNamespace
 from typing import Any
 
 from cassandra import OperationTimedOut
+from cassandra.cqltypes import Int32Type, UTF8Type
 from cassandra.protocol import InvalidRequest
-from cassandra.query import BatchStatement, BoundStatement
+from cassandra.query import UNSET_VALUE, BatchStatement, BoundStatement
 
+from cassandra_frames import cql
 from cassandra_frames.engine import runner
-from cassandra_frames.engine.writer import SendOptions, WriteRow, write_rows
+from cassandra_frames.engine.writer import Chunk, SendOptions, WriteRow, WriteTarget, start_chunk, write_rows
 
 PREPARED = SimpleNamespace(
     retry_policy=None,
@@ -127,3 +129,50 @@ def test_should_stop_leaves_the_rest_unsent_and_says_so() -> None:
     assert aborted
     assert len(outcome.failed) == 2
     assert sorted(outcome.unsent) == list(range(2, 40))
+
+
+def _prepared(*types: Any) -> SimpleNamespace:
+    columns = [SimpleNamespace(keyspace_name="ks", type=t) for t in types]
+    return SimpleNamespace(**{**vars(PREPARED), "column_metadata": columns})
+
+
+class RecordingSession:
+    """Accepts every request and keeps the serialized values of every row sent."""
+
+    def __init__(self) -> None:
+        self.rows: list[list[Any]] = []
+        self.lock = threading.Lock()
+
+    def execute_async(self, statement: Any, timeout: float, execution_profile: Any) -> FakeFuture:
+        if isinstance(statement, BatchStatement):
+            rows = [list(params) for _, _, params in statement._statements_and_parameters]
+        else:
+            rows = [list(statement.values)]
+        with self.lock:
+            self.rows.extend(rows)
+        return FakeFuture(None, [])
+
+
+def test_start_chunk_serializes_once_sends_the_rows_and_fails_what_the_driver_cannot_serialize() -> None:
+    statement = cql.insert("ks", "t", ["k", "v", "n"])
+    session = RecordingSession()
+    target = WriteTarget(session, ((statement, _prepared(Int32Type, UTF8Type, Int32Type)),), 5)
+    values = {
+        ("col", "k"): [1, 2, 3, 4],
+        ("col", "v"): ["a", None, "c", "d"],
+        ("col", "n"): [10, 20, "x", "y"],  # neither "x" nor "y" is an int
+    }
+    keys = [(1,), (2,), (3,), (4,)]
+    chunk = Chunk(values, unset={("col", "v")}, keys=keys, rows=[0, 1, 2])  # row 3 was rejected before
+    outcome, aborted = start_chunk(target, chunk, SendOptions(backoff=0.001)).result()
+    assert not aborted
+    assert outcome.written == 2
+    assert [(f.index, f.column, f.value) for f in outcome.failed] == [(2, "n", "x")]  # not row 3: not sent
+    assert "x" in outcome.failed[0].reason
+    by_key = {Int32Type.deserialize(r[0], 5): r for r in session.rows}
+    assert sorted(by_key) == [1, 2]
+    assert by_key[1][1:] == [UTF8Type.serialize("a", 5), Int32Type.serialize(10, 5)]
+    assert by_key[2][1] is UNSET_VALUE  # a null of an unset marker leaves the cell alone
+    tombstone = Chunk(values, unset=(), keys=keys, rows=[1])
+    start_chunk(target, tombstone, SendOptions(backoff=0.001)).result()
+    assert session.rows[-1][1] is None  # ... and of any other marker is a null
