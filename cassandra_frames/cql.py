@@ -12,8 +12,7 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Literal
 
-from cassandra_frames.convert.to_arrow import fetched_as_epoch_millis
-from cassandra_frames.cqltypes import CqlType, as_type, quote
+from cassandra_frames.cqltypes import CqlType, as_type, fetched_as_epoch_millis, quote
 
 __all__ = [
     "SIZE_ESTIMATES",

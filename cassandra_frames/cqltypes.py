@@ -19,6 +19,7 @@ __all__ = [
     "CqlType",
     "UdtMap",
     "as_type",
+    "fetched_as_epoch_millis",
     "parse_cql_type",
     "quote",
     "quote_if_needed",
@@ -314,6 +315,13 @@ def parse_cql_type(text: str) -> CqlType:
     if not isinstance(text, str):
         raise SchemaError(f"a CQL type must be given as text, got {type(text).__name__} {text!r}")
     return _parse_cached(text)
+
+
+def fetched_as_epoch_millis(t: CqlType) -> bool:
+    """Whether a column of type ``t`` is read as ``toUnixTimestamp(col)``, a bigint of milliseconds that is
+    exact for every timestamp (the driver's ``datetime`` fails outside years 1–9999): top-level
+    ``timestamp`` columns are. The SELECT builder and the read converter both follow this."""
+    return t.name == "timestamp" and not t.params
 
 
 def as_type(t: CqlType | str) -> CqlType:

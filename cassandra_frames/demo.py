@@ -35,7 +35,7 @@ def run(config: ConnectionConfig, keyspace: str = "demo") -> int:
     names = data.schema.names
     key = [*datasets.FLIGHTS_KEY[0], *datasets.FLIGHTS_KEY[1]]
     _, session = resolve_connection(config)
-    catalog.run_ddl(session, cql.create_keyspace(keyspace), cql.drop_table(keyspace, "flights"))
+    catalog.run_ddl(session, keyspace, cql.create_keyspace(keyspace), cql.drop_table(keyspace, "flights"))
     frame = data.to_pandas(types_mapper=pd.ArrowDtype)
     print(f"df.cassandra.load('{keyspace}.flights', create_table=True, ...) with {len(frame):,} flights")
     report = frame.cassandra.load(

@@ -16,7 +16,7 @@ import dataclasses
 import functools
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 import pandas as pd
@@ -27,7 +27,7 @@ from cassandra_frames.convert.to_arrow import fetched_converter
 from cassandra_frames.cqltypes import quote
 from cassandra_frames.engine import catalog, runner
 from cassandra_frames.engine.connections import ConnectionRef, request_timeout, resolve_connection
-from cassandra_frames.engine.reader import FetchOptions, ReadUnit, fetch_units, prepare_read
+from cassandra_frames.engine.reader import FetchOptions, ReadQuery, ReadUnit, fetch_units, prepare_read
 from cassandra_frames.errors import SchemaError
 from cassandra_frames.filters import FilterPlan, client_mask, normalise_filters, plan_filters
 from cassandra_frames.options import ReadOptions
@@ -111,7 +111,9 @@ class PartitionReader:
 
         return convert
 
-    def _fetch(self, units: Sequence[ReadUnit], fetched: pa.Schema, query: Any) -> Any:
+    def _fetch(
+        self, units: Sequence[ReadUnit], fetched: pa.Schema, query: ReadQuery
+    ) -> Coroutine[Any, Any, list[pa.RecordBatch]]:
         params = self.filters.cql_params
         bound = [dataclasses.replace(u, params=(*u.params, *params)) for u in units] if params else units
         return fetch_units(query, bound, self._converter(fetched), self.options)
@@ -201,7 +203,7 @@ def _extras(
                 raise SchemaError(f"{func}({name!r}) is not available: {why}; eligible: {eligible}")
             out.append((f"{name}{suffix}", f"{func}({quote(name)})", typ))
     if options.token_column:
-        typ = pa.int64() if partitioner is MURMUR3 else pa.string()
+        typ = pa.int64() if partitioner == MURMUR3 else pa.string()
         out.append(("token", cql.token_expr(table.partition_key), typ))
     return out
 

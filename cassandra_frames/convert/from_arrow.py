@@ -367,7 +367,7 @@ def check_compatible(
         The CQL type of the target column, e.g. ``"int"`` or ``'map<text, frozen<"Addr">>'``.
     udts : mapping, optional
         User-defined types reachable from ``cql_type``: name → ``[(field, CQL type), …]``
-        (see :func:`cassandra_frames.schema.udts_of`).
+        (:attr:`cassandra_frames.schema.TableInfo.udts`).
 
     Returns
     -------

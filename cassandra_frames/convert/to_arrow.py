@@ -20,11 +20,11 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from cassandra_frames.cqltypes import CqlType, UdtMap, as_type, udt_fields
+from cassandra_frames.cqltypes import CqlType, UdtMap, as_type, fetched_as_epoch_millis, udt_fields
 from cassandra_frames.errors import SchemaError
 from cassandra_frames.schema import TIMESTAMP_TYPE, arrow_type
 
-__all__ = ["Converter", "column_converter", "fetched_as_epoch_millis", "fetched_converter"]
+__all__ = ["Converter", "column_converter", "fetched_converter"]
 
 Converter = Callable[[Sequence[Any]], pa.Array]
 """A column converter: the driver's values of one column → one ``pa.Array``."""
@@ -319,13 +319,6 @@ def column_converter(
             raise _conversion_error(cql, arrow, exc) from exc
 
     return convert
-
-
-def fetched_as_epoch_millis(t: CqlType) -> bool:
-    """Whether a column of type ``t`` is fetched as ``toUnixTimestamp(col)``, a bigint of milliseconds that
-    is exact for every timestamp (the driver's ``datetime`` fails outside years 1–9999): top-level
-    ``timestamp`` columns are."""
-    return t.name == "timestamp" and not t.params
 
 
 def fetched_converter(

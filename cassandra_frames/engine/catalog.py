@@ -146,12 +146,12 @@ def size_estimate(session: Any, keyspace: str, table: str) -> float:
     A node that cannot answer is logged (``cassandra_frames`` logger, WARNING) and left out.
     """
     profile = read_profile(session, request_timeout(session))
-    stmt = prepare(session, cql.SIZE_ESTIMATES)
     total = 0.0
     for host in session.cluster.metadata.all_hosts():
         if host.is_up is False:
             continue
         try:
+            stmt = prepare(session, cql.SIZE_ESTIMATES)
             rows = session.execute(stmt, (keyspace, table), host=host, timeout=10, execution_profile=profile)
         except Exception as exc:  # noqa: BLE001 - estimates are a hint: say which node failed, go on
             log.warning(
@@ -181,11 +181,12 @@ def count_rows(
     return sum(int(f.result().one()[0]) for f in futures)
 
 
-def run_ddl(session: Any, *statements: str, timeout: float = 120.0) -> None:
-    """Execute schema statements (CREATE, DROP) in order, each followed by schema agreement and a refresh
-    of the driver's metadata, so the next statement and the next lookup see the change."""
+def run_ddl(session: Any, keyspace: str, *statements: str, timeout: float = 120.0) -> None:
+    """Execute schema statements (CREATE, DROP) of ``keyspace`` in order, each followed by schema agreement
+    and a refresh of the driver's metadata of that keyspace, so the next statement and the next lookup see
+    the change."""
     cluster = session.cluster
     for text in statements:
         session.execute(text, timeout=timeout)
         cluster.control_connection.wait_for_schema_agreement(wait_time=30)
-        cluster.refresh_schema_metadata(max_schema_agreement_wait=10)
+        cluster.refresh_keyspace_metadata(keyspace, max_schema_agreement_wait=10)

@@ -17,7 +17,6 @@ import dataclasses
 import itertools
 import os
 import threading
-import weakref
 from typing import Any
 
 from cassandra_frames.config import ConnectionConfig
@@ -37,11 +36,13 @@ __all__ = [
 READ_PROFILE = "cassandra_frames_read"
 """Execution profile of reads: the default policies with tuple rows."""
 
+# Per-process caches, kept for the life of the process (like the driver sessions of get_session): a user's
+# session stays reachable by its SessionRef for as long as a plan or a Dask graph may hold that reference.
 _lock = threading.Lock()
 _numbers = itertools.count(1)
-_registered: dict[int, Any] = {}  # SessionRef.key → session (kept alive while referenced by a plan)
-_keys: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()  # session → its key
-_own: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()  # user Cluster → our session
+_registered: dict[int, Any] = {}  # SessionRef.key → session
+_keys: dict[int, int] = {}  # id(session) → its key; valid as long as _registered holds the session
+_own: dict[int, Any] = {}  # id(user Cluster) → our session (which holds the Cluster, so the id stays its)
 
 
 def _after_fork_in_child() -> None:
@@ -89,7 +90,7 @@ def _is_legacy(cluster: Any) -> bool:
 
     Such a cluster refuses execution profiles, so reads cannot pick tuple rows per request.
     """
-    from cassandra.cluster import _ConfigMode
+    from cassandra.cluster import _ConfigMode  # the driver keeps the mode private; only the engine looks
 
     return bool(getattr(cluster, "_config_mode", None) == _ConfigMode.LEGACY)
 
@@ -100,12 +101,12 @@ def _own_session(cluster: Any) -> Any:
     from cassandra.query import tuple_factory
 
     with _lock:
-        session = _own.get(cluster)
+        session = _own.get(id(cluster))
         if session is None or session.is_shutdown:
             session = cluster.connect()
             if _is_legacy(cluster):  # profile-mode clusters: reads pick tuple rows through READ_PROFILE
                 session.row_factory = tuple_factory
-            _own[cluster] = session
+            _own[id(cluster)] = session
     return session
 
 
@@ -114,10 +115,10 @@ def _register(session: Any) -> tuple[SessionRef, Any]:
     if _is_legacy(session.cluster):
         session = _own_session(session.cluster)
     with _lock:
-        key = _keys.get(session)
+        key = _keys.get(id(session))
         if key is None:
             key = next(_numbers)
-            _keys[session] = key
+            _keys[id(session)] = key
             _registered[key] = session
     return SessionRef(key, os.getpid()), session
 

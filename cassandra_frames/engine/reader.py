@@ -103,7 +103,6 @@ class _Fetcher:
         self.options = options
         self.consistency = ConsistencyLevel.name_to_value[options.consistency.upper()]
         self.hosts = {str(h.address): h for h in query.session.cluster.metadata.all_hosts()}
-        self.retries_done = 0
 
     def _host(self, replicas: Sequence[str], attempt: int) -> Any:
         hosts = [self.hosts[a] for a in replicas if a in self.hosts]
@@ -140,16 +139,12 @@ class _Fetcher:
             if not more:
                 return batches
 
-    def _on_retry(self, _exc: BaseException) -> None:
-        self.retries_done += 1
-
     async def fetch(self, unit: ReadUnit, depth: int = 0, limit: int | None = None) -> list[pa.RecordBatch]:
         try:
             return await retrying(
                 lambda attempt: self._attempt(unit, unit.params, attempt, limit),
                 attempts=self.options.retries + 1,
                 backoff=self.options.backoff,
-                on_retry=self._on_retry,
             )
         except Exception as exc:
             r = unit.token_range

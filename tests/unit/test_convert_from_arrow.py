@@ -467,6 +467,13 @@ def test_maps() -> None:
     (value,) = values_of(map_keys, "map<frozen<map<int, int>>, text>")
     assert isinstance(value, PairMap)
     assert list(value.items()) == [({1: 2}, "x")]
+    map_keys_twice = pa.array(
+        [[([(1, 2)], "x"), ([(1, 2)], "y")]], pa.map_(pa.map_(pa.int32(), pa.int32()), pa.string())
+    )
+    assert cql_values(map_keys_twice, "map<frozen<map<int, int>>, text>") == (
+        [None],
+        {0: "a map with a repeated key cannot be written to map<frozen<map<int, int>>, text>"},
+    )
     dup = pa.array([[("k", 1), ("k", 2)]], pa.map_(pa.string(), pa.int32()))
     assert cql_values(dup, "map<text, int>") == (
         [None],

@@ -5,10 +5,14 @@ from __future__ import annotations
 import pytest
 
 from cassandra_frames import cql
+from cassandra_frames.config import ConnectionConfig
 from cassandra_frames.cqltypes import quote
 from cassandra_frames.errors import CassandraFramesError, SchemaError
-from cassandra_frames.filters import FilterPlan, client_mask, normalise_filters, plan_filters
+from cassandra_frames.filters import client_mask, normalise_filters, plan_filters
+from cassandra_frames.options import ReadOptions
+from cassandra_frames.read import build_plan
 from cassandra_frames.schema import ColumnInfo, TableInfo
+from cassandra_frames.tokens import MURMUR3, ring_ranges
 
 
 def _table(sai: tuple[str, ...] = ()) -> TableInfo:
@@ -82,18 +86,34 @@ def test_token_bounds_and_sai() -> None:
     assert p.client == ((("w", "!=", 1),),)
 
 
-def _select(plan: FilterPlan) -> str:
-    return cql.select("ks", "t", ['"w"'], ["a", "b"], plan.cql, allow_filtering=plan.allow_filtering)
+def _select(filters: object, allow: bool = False) -> str:
+    """The SELECT a read of ``w`` with these filters sends."""
+    options = ReadOptions(filters=filters, allow_filtering=allow)
+    ring = ring_ranges([0], {}, MURMUR3)
+    config = ConnectionConfig(("127.0.0.1",))
+    plan = build_plan(
+        _table(),
+        MURMUR3,
+        ring,
+        options,
+        connection=config,
+        timeout=1,
+        min_partitions=1,
+        table_bytes=lambda _: None,
+    )
+    return str(plan.reader.query(["w"])[0])
 
 
 def test_allow_filtering_only_when_asked() -> None:
     p = _plan([("w", "==", 1)])
     assert (p.allow_filtering, p.cql, p.client) == (False, (), ((("w", "==", 1),),))
-    assert "ALLOW FILTERING" not in _select(p)
+    assert "ALLOW FILTERING" not in _select([("w", "==", 1)])
     p = _plan([("w", "==", 1), ("v", "in", [1, 2])], allow=True)
     assert p.cql == ('"w" = ?', '"v" IN ?')
     assert p.allow_filtering
-    assert _select(p).endswith('"w" = ? AND "v" IN ? ALLOW FILTERING')
+    assert _select([("w", "==", 1), ("v", "in", [1, 2])], allow=True).endswith(
+        '"w" = ? AND "v" IN ? ALLOW FILTERING'
+    )
 
 
 def test_or_groups_go_to_the_client() -> None:

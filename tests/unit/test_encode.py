@@ -1,4 +1,5 @@
-"""Column serialization gives exactly the bytes the driver's own bind would send."""
+"""Column serialization gives exactly the bytes the driver's own bind would send, also for the value types
+the write side builds without the driver (convert.values)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ import uuid
 from typing import Any
 
 import pytest
-from cassandra import cqltypes
+from cassandra import ConsistencyLevel, cqltypes
 from cassandra.query import UNSET_VALUE
-from cassandra.util import Date, Duration, Time
+from cassandra.util import Date, Duration, OrderedMap, Time
 
+from cassandra_frames.config import CONSISTENCY_LEVELS
+from cassandra_frames.convert.values import CqlDate, CqlDuration, CqlTime, PairMap
 from cassandra_frames.engine.encode import bound_statement, serialize_column
 
 PV = 5
@@ -112,3 +115,39 @@ def test_bound_statement_carries_the_serialized_values() -> None:
     assert bound.values == [b"\x00\x00\x00\x07", b"x"]
     assert bound.routing_key == b"\x00\x00\x00\x07"
     assert bound.keyspace == "ks"
+
+
+INT_MAP = cqltypes.MapType.apply_parameters([cqltypes.Int32Type, cqltypes.Int32Type])
+
+
+@pytest.mark.parametrize(
+    ("typ", "ours", "drivers"),
+    [
+        (cqltypes.SimpleDateType, CqlDate(-2545740), Date(-2545740)),
+        (cqltypes.SimpleDateType, CqlDate(2**31 - 1), Date(2**31 - 1)),
+        (cqltypes.TimeType, CqlTime(43200000000001), Time(43200000000001)),
+        (cqltypes.DurationType, CqlDuration(-14, -2, -5), Duration(-14, -2, -5)),
+        (
+            cqltypes.MapType.apply_parameters([INT_MAP, cqltypes.UTF8Type]),
+            PairMap([({1: 2}, "x"), ({}, "y")]),
+            OrderedMap([({1: 2}, "x"), ({}, "y")]),
+        ),
+        (
+            cqltypes.MapType.apply_parameters([cqltypes.DoubleType, cqltypes.UTF8Type]),
+            PairMap([(0.0, "a"), (-0.0, "b")]),
+            OrderedMap([(0.0, "a"), (-0.0, "b")]),
+        ),
+        (
+            cqltypes.ListType.apply_parameters([cqltypes.SimpleDateType]),
+            [CqlDate(1), CqlDate(-1)],
+            [Date(1), Date(-1)],
+        ),
+    ],
+)
+def test_the_write_side_value_types_serialize_like_the_drivers(typ: Any, ours: Any, drivers: Any) -> None:
+    """convert.values' types (no driver import) give exactly the bytes of the driver's own classes."""
+    assert serialize_column([ours, None], typ, PV) == [typ.serialize(drivers, PV), None]
+
+
+def test_consistency_levels_are_the_drivers() -> None:
+    assert set(CONSISTENCY_LEVELS) == set(ConsistencyLevel.name_to_value)
