@@ -1,8 +1,8 @@
-"""cassandra_frames.convert.from_arrow against a real Cassandra 5 node: a table with every CQL type is written with
-prepared INSERTs that bind ``cql_values`` per column, then read back with ``read_cassandra`` and compared
-value for value — edge values included (timestamps of years 1, 3000, 10000 and -5000, dates millions of years
-away, 200-digit varints, 60-digit decimals). A second test reads the table, writes what it read into a copy
-and reads the copy: the two frames must be identical."""
+"""cassandra_frames.convert.from_arrow against a real Cassandra 5 node: a table with every CQL type is
+written with prepared INSERTs that bind ``cql_values`` per column, then read back with ``read_cassandra``
+and compared value for value — edge values included (timestamps of years 1, 3000, 10000 and -5000, dates
+millions of years away, 200-digit varints, 60-digit decimals). A second test reads the table, writes what it
+read into a copy and reads the copy: the two frames must be identical."""
 
 from __future__ import annotations
 
