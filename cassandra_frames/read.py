@@ -95,8 +95,9 @@ class PartitionReader:
 
     def _converter(self, fetched: pa.Schema) -> Callable[[list[Any]], pa.RecordBatch]:
         convs: list[Callable[[Sequence[Any]], pa.Array]] = []
+        extras = {name for name, _ in self.extras}
         for field in fetched:
-            if field.name in dict(self.extras):
+            if field.name in extras:
                 convs.append(functools.partial(pa.array, type=field.type))
             else:
                 cql_type = self.table.column(field.name).cql_type
