@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from cassandra_frames import aio
 from cassandra_frames.accessor import register as _register_accessors
+from cassandra_frames.bulk import count, export, iceberg_catalog
 from cassandra_frames.config import ConnectionConfig
 from cassandra_frames.dask import read_cassandra, to_cassandra
 from cassandra_frames.errors import (
     CassandraFramesError,
+    CheckpointError,
     ConnectionError,
+    ExportError,
     LocalClusterError,
     NotInstalledError,
     PlanError,
@@ -16,7 +19,7 @@ from cassandra_frames.errors import (
     SchemaError,
     WriteError,
 )
-from cassandra_frames.reports import RejectedRow, WriteReport
+from cassandra_frames.reports import ExportReport, RejectedRow, WriteReport
 
 __version__ = "0.1.0"
 
@@ -24,8 +27,11 @@ _register_accessors()
 
 __all__ = [
     "CassandraFramesError",
+    "CheckpointError",
     "ConnectionConfig",
     "ConnectionError",
+    "ExportError",
+    "ExportReport",
     "LocalClusterError",
     "NotInstalledError",
     "PlanError",
@@ -36,6 +42,9 @@ __all__ = [
     "WriteReport",
     "__version__",
     "aio",
+    "count",
+    "export",
+    "iceberg_catalog",
     "read_cassandra",
     "to_cassandra",
 ]

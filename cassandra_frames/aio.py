@@ -1,24 +1,29 @@
-"""``await read_cassandra(...)``: the same read as a coroutine, for top-level ``await`` in Jupyter.
+"""``await read_cassandra(...)``, ``await count(...)``, ``await export(...)``: coroutines for top-level
+``await`` in Jupyter and for asyncio services.
 
-It plans exactly like :func:`cassandra_frames.read_cassandra` (in an executor: planning talks to the
-cluster) and reads every partition on the engine's private loop, so the caller's event loop is never
-blocked and never patched.
+``read_cassandra`` plans exactly like :func:`cassandra_frames.read_cassandra` (in an executor: planning
+talks to the cluster) and reads every partition on the engine's private loop. ``count`` and ``export`` run
+the synchronous operation (its Dask graph on the active scheduler) in an executor thread. The caller's
+event loop is never blocked and never patched.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import Any, Literal
 
 import pandas as pd
 import pyarrow as pa
 
+from cassandra_frames import bulk
 from cassandra_frames.errors import CassandraFramesError
 from cassandra_frames.options import ReadOptions
 from cassandra_frames.read import plan_read
+from cassandra_frames.reports import ExportReport
 from cassandra_frames.schema import to_pandas
 
-__all__ = ["read_cassandra"]
+__all__ = ["count", "export", "read_cassandra"]
 
 
 async def read_cassandra(
@@ -55,3 +60,18 @@ async def read_cassandra(
     if output == "arrow":
         return result
     return to_pandas(result, read_options.dtype_backend)
+
+
+async def count(table: str, **options: Any) -> int | pd.DataFrame:
+    """:func:`cassandra_frames.count` without blocking the event loop (same keywords, same result)."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(None, functools.partial(bulk.count, table, **options))
+
+
+async def export(table: str, url: str, **options: Any) -> ExportReport:
+    """:func:`cassandra_frames.export` without blocking the event loop (same keywords, same report).
+
+    Cancelling the awaiting task does not stop the units already running; the checkpoint records them.
+    """
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(None, functools.partial(bulk.export, table, url, **options))

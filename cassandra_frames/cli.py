@@ -1,15 +1,49 @@
-"""The ``cassandra-frames`` command line."""
+"""The ``cassandra-frames`` command line: ``local``, ``export`` and ``count``.
+
+``export`` and ``count`` take the options a DSBulk user knows (``-h``, ``-port``, ``-u``, ``-p``, ``-k``,
+``-t``, ``-url``, ``-header``, ``-delim``, ``-nullValue``, ``-maxRecords``, ``-maxConcurrentQueries``,
+``-cl``, …) and exit with DSBulk's codes: 0 done; 1 completed with errors (failed units, resumable);
+2 aborted on too many errors (reserved: every unit is always tried); 3 aborted on a fatal error (bad
+option, unknown table, unreachable cluster, checkpoint mismatch, unwritable destination); 4 interrupted.
+Every error is one line on stderr, never a traceback. Their options are built in
+:mod:`cassandra_frames.cli_bulk`.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
-from cassandra_frames import local
-from cassandra_frames.errors import CassandraFramesError
+from cassandra_frames import bulk, cli_bulk, local
+from cassandra_frames.errors import CassandraFramesError, ExportError
+from cassandra_frames.reports import ExportReport
 
-__all__ = ["build_parser", "main"]
+__all__ = [
+    "ABORTED_FATAL_ERROR",
+    "ABORTED_TOO_MANY_ERRORS",
+    "COMPLETED_WITH_ERRORS",
+    "INTERRUPTED",
+    "OK",
+    "build_parser",
+    "main",
+]
+
+OK = 0
+COMPLETED_WITH_ERRORS = 1
+ABORTED_TOO_MANY_ERRORS = 2
+ABORTED_FATAL_ERROR = 3
+INTERRUPTED = 4
+
+
+class UsageError(CassandraFramesError):
+    """A bad command line (argparse's complaint), exit code 3 as in DSBulk."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
 
 
 def _add_dir(p: argparse.ArgumentParser) -> None:
@@ -21,12 +55,20 @@ def _add_dir(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``cassandra-frames`` (exposed for documentation and tests)."""
-    parser = argparse.ArgumentParser(
+    """The argument parser of ``cassandra-frames`` (exposed for documentation and tests).
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        Its ``error`` raises :class:`UsageError` (exit code 3) instead of exiting.
+    """
+    parser = _Parser(
         prog="cassandra-frames",
         description="Apache Cassandra tables in pandas, Dask and Arrow, and back again.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
+    cli_bulk.add_export(sub)
+    cli_bulk.add_count(sub)
 
     loc = sub.add_parser("local", help="run a local Cassandra 5 node or ring (jars from Maven Central)")
     lsub = loc.add_subparsers(dest="action", required=True)
@@ -88,19 +130,85 @@ def _local(args: argparse.Namespace) -> int:
     return 0 if all(n.up for n in nodes) else 3
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the process exit code (errors print one message, no traceback)."""
-    args = build_parser().parse_args(argv)
+def _export(args: argparse.Namespace, argv: Sequence[str], tty: bool) -> int:
+    table = f"{args.keyspace}.{args.table}" if getattr(args, "keyspace", None) else args.table
+    if tty:
+        print(f"exporting {table} to {args.url}…", file=sys.stderr)
     try:
-        if args.command == "local":
-            return _local(args)
-    except CassandraFramesError as exc:
+        report = bulk.export(
+            args.table, args.url, connection=cli_bulk.connection(args), **cli_bulk.keywords(args)
+        )
+    except ExportError as exc:
+        failed = exc.report if isinstance(exc.report, ExportReport) else None
+        if failed is None or not failed.failed_ranges:
+            raise
+        print(failed.summary())
         print(f"cassandra-frames: error: {exc}", file=sys.stderr)
-        return 2
+        if failed.checkpoint:
+            print(f"resume with: {cli_bulk.resume_command(argv, failed.checkpoint)}", file=sys.stderr)
+        return COMPLETED_WITH_ERRORS
+    except KeyboardInterrupt:
+        checkpoint = cli_bulk.checkpoint_of(args)
+        if checkpoint is not None and cli_bulk.checkpoint_exists(checkpoint, args):
+            print(
+                f"cassandra-frames: interrupted; the completed units are recorded in {checkpoint}: "
+                f"resume with: {cli_bulk.resume_command(argv, checkpoint)}",
+                file=sys.stderr,
+            )
+        else:
+            print("cassandra-frames: interrupted (no checkpoint to resume from)", file=sys.stderr)
+        return INTERRUPTED
+    if tty:
+        print(report.summary(), file=sys.stderr)
+    print(report.summary())
+    return OK
+
+
+def _count(args: argparse.Namespace, tty: bool) -> int:
+    by = cli_bulk.COUNT_BY[getattr(args, "by", "global").removesuffix("s")]
+    keywords = {k: v for k, v in cli_bulk.keywords(args).items() if k != "by"}
+    if tty:
+        print(f"counting {args.table}…", file=sys.stderr)
+    result = bulk.count(args.table, connection=cli_bulk.connection(args), by=by, **keywords)
+    print(result if isinstance(result, int) else result.to_string(index=False))
+    return OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit code, DSBulk's: 0 ok, 1 completed with errors, 3 fatal error or bad usage, 4
+        interrupted. Errors print one line on stderr, never a traceback.
+    """
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(args_list)
+        if args.command == "export":
+            return _export(args, args_list, sys.stderr.isatty())
+        if args.command == "count":
+            return _count(args, sys.stderr.isatty())
+        return _local(args)
+    except SystemExit as exc:  # --help
+        return exc.code if isinstance(exc.code, int) else OK
     except KeyboardInterrupt:
         print("cassandra-frames: interrupted", file=sys.stderr)
-        return 130
-    return 1
+        return INTERRUPTED
+    except CassandraFramesError as exc:
+        message = str(exc)
+    except OSError as exc:
+        message = f"{type(exc).__name__}: {exc}"
+    except Exception as exc:  # noqa: BLE001 — a command line prints one line, never a traceback
+        message = f"unexpected {type(exc).__name__}: {exc}"
+    print(f"cassandra-frames: error: {' '.join(message.split())}", file=sys.stderr)
+    return ABORTED_FATAL_ERROR
 
 
 if __name__ == "__main__":  # pragma: no cover

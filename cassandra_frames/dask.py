@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     import dask.dataframe as dd
     from dask.delayed import Delayed
 
-__all__ = ["read_cassandra", "to_cassandra"]
+__all__ = ["active_client", "read_cassandra", "scheduler_threads", "to_cassandra"]
 
 
 def _keywords(arguments: Mapping[str, Any], exclude: Sequence[str]) -> dict[str, Any]:
@@ -35,19 +35,26 @@ def _keywords(arguments: Mapping[str, Any], exclude: Sequence[str]) -> dict[str,
     return {k: v for k, v in arguments.items() if k not in exclude}
 
 
-def _dask_threads() -> int:
+def active_client() -> Any:
+    """The ``distributed`` client of this context, or None (no import: a client can only exist if
+    ``distributed`` is loaded)."""
+    if "distributed" not in sys.modules:
+        return None
+    from distributed import get_client
+
+    try:
+        return get_client()
+    except ValueError:
+        return None
+
+
+def scheduler_threads() -> int:
     """Threads that run tasks: the ``distributed`` client's workers' if there is a client, else the local
     scheduler's."""
-    if "distributed" in sys.modules:  # no import: a client can only exist if distributed is loaded
-        from distributed import get_client
-
-        try:
-            client = get_client()
-        except ValueError:
-            client = None
-        if client is not None:
-            nthreads: dict[str, int] = client.nthreads()  # type: ignore[no-untyped-call]
-            return max(1, sum(nthreads.values()))
+    client = active_client()
+    if client is not None:
+        nthreads: dict[str, int] = client.nthreads()
+        return max(1, sum(nthreads.values()))
     import dask
 
     workers = dask.config.get("num_workers", None)
@@ -139,7 +146,7 @@ def read_cassandra(
     options = ReadOptions(**_keywords(locals(), ("table",)))  # first: only the arguments are local yet
     import dask.dataframe as dd
 
-    plan = plan_read(table, options, min_partitions=2 * _dask_threads())
+    plan = plan_read(table, options, min_partitions=2 * scheduler_threads())
     kwargs = {"columns": plan.columns} if plan.columns is not None else {}
     ddf = dd.from_map(  # type: ignore[no-untyped-call]
         plan.reader,

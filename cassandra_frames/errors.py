@@ -12,7 +12,9 @@ from collections.abc import Iterable
 
 __all__ = [
     "CassandraFramesError",
+    "CheckpointError",
     "ConnectionError",
+    "ExportError",
     "LocalClusterError",
     "NotInstalledError",
     "PlanError",
@@ -60,6 +62,21 @@ class ReadError(CassandraFramesError):
 
 class WriteError(CassandraFramesError):
     """Rows could not be written; the message names the row, column and value."""
+
+
+class CheckpointError(CassandraFramesError):
+    """A checkpoint cannot be read, or belongs to another table, other options or another schema."""
+
+
+class ExportError(CassandraFramesError):
+    """An export ended with failed token ranges (named in the message); ``report`` says what was done.
+
+    The checkpoint (when there is one) records every completed unit, so ``resume=`` redoes only the rest.
+    """
+
+    def __init__(self, message: str, report: object = None) -> None:
+        super().__init__(message)
+        self.report = report
 
 
 def close_matches(name: str, options: Iterable[str]) -> str:

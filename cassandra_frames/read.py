@@ -27,7 +27,14 @@ from cassandra_frames.convert.to_arrow import fetched_converter
 from cassandra_frames.cqltypes import quote
 from cassandra_frames.engine import catalog, runner
 from cassandra_frames.engine.connections import ConnectionRef, request_timeout, resolve_connection
-from cassandra_frames.engine.reader import FetchOptions, ReadQuery, ReadUnit, fetch_units, prepare_read
+from cassandra_frames.engine.reader import (
+    FetchOptions,
+    FetchStats,
+    ReadQuery,
+    ReadUnit,
+    fetch_units,
+    prepare_read,
+)
 from cassandra_frames.errors import SchemaError
 from cassandra_frames.filters import FilterPlan, client_mask, normalise_filters, plan_filters
 from cassandra_frames.options import ReadOptions
@@ -113,11 +120,11 @@ class PartitionReader:
         return convert
 
     def _fetch(
-        self, units: Sequence[ReadUnit], fetched: pa.Schema, query: ReadQuery
+        self, units: Sequence[ReadUnit], fetched: pa.Schema, query: ReadQuery, stats: FetchStats | None = None
     ) -> Coroutine[Any, Any, list[pa.RecordBatch]]:
         params = self.filters.cql_params
         bound = [dataclasses.replace(u, params=(*u.params, *params)) for u in units] if params else units
-        return fetch_units(query, bound, self._converter(fetched), self.options)
+        return fetch_units(query, bound, self._converter(fetched), self.options, stats)
 
     def _finish(self, batches: list[pa.RecordBatch], fetched: pa.Schema, out: pa.Schema) -> pa.Table:
         table = pa.Table.from_batches(batches, schema=fetched)
@@ -125,15 +132,21 @@ class PartitionReader:
             table = table.filter(client_mask(table, self.filters.client))
         return table.select(out.names)
 
-    def read_arrow(self, units: Sequence[ReadUnit], columns: Sequence[str] | None = None) -> pa.Table:
+    def read_arrow(
+        self,
+        units: Sequence[ReadUnit],
+        columns: Sequence[str] | None = None,
+        stats: FetchStats | None = None,
+    ) -> pa.Table:
         """Read ``units`` into one Arrow table with the output schema of ``columns``.
 
-        The statement is prepared on this thread; the pages are fetched on the engine's loop.
+        The statement is prepared on this thread; the pages are fetched on the engine's loop. ``stats``,
+        when given, counts the retries and range splits.
         """
         out = self.output_schema(columns)
         text, fetched = self.query(out.names)
         query = prepare_read(self.connection, text, self.options.timeout)
-        return self._finish(runner.run(self._fetch(units, fetched, query)), fetched, out)
+        return self._finish(runner.run(self._fetch(units, fetched, query, stats)), fetched, out)
 
     async def read_arrow_async(
         self, units: Sequence[ReadUnit], columns: Sequence[str] | None = None

@@ -1,4 +1,5 @@
-"""What an operation did: :class:`WriteReport` and the :class:`RejectedRow` entries it lists.
+"""What an operation did: :class:`WriteReport` (and the :class:`RejectedRow` entries it lists) and
+:class:`ExportReport`.
 
 A report is a plain picklable value: a Dask partition returns its own, and one finalize merges them.
 """
@@ -6,9 +7,10 @@ A report is a plain picklable value: a Dask partition returns its own, and one f
 from __future__ import annotations
 
 import dataclasses
+import html
 from typing import Any
 
-__all__ = ["KEEP_REJECTED", "RejectedRow", "WriteReport"]
+__all__ = ["KEEP_REJECTED", "ExportReport", "RejectedRow", "WriteReport"]
 
 KEEP_REJECTED = 1000
 """Rejected rows a report keeps in memory (every one of them goes to the bad-rows file)."""
@@ -104,4 +106,134 @@ class WriteReport:
             rejected=(self.rejected + other.rejected)[:KEEP_REJECTED],
             bad_rows_path=self.bad_rows_path + other.bad_rows_path,
             aborted=self.aborted or other.aborted,
+        )
+
+
+@dataclasses.dataclass
+class ExportReport:
+    """What :func:`cassandra_frames.export` did.
+
+    Attributes
+    ----------
+    operation_id : str
+        The export's id (in the checkpoint, the manifest and, for Iceberg, the snapshot summary).
+    table : str
+        ``keyspace.table``.
+    url : str
+        Destination directory URL, or the Iceberg table identifier.
+    format : str
+        ``csv``, ``json``, ``parquet`` or ``iceberg``.
+    files : list of str
+        Every file of the export (URLs), in unit order.
+    rows : int
+        Rows exported (over every file).
+    bytes : int
+        Bytes written (compressed size, as stored).
+    seconds : float
+        Wall time of this run (a resumed run counts only itself).
+    retries : int
+        Transient read failures retried.
+    failed_ranges : list of str
+        Units that failed after retries and splits, each naming its token range and error.
+    units : int
+        Units of the plan.
+    units_resumed : int
+        Units found completed in the checkpoint and not redone.
+    checkpoint : str or None
+        The checkpoint file.
+    manifest : str or None
+        ``_manifest.json`` of a file export (written last; absent when ranges failed).
+    snapshot_id : int or None
+        The Iceberg snapshot holding every data file.
+    resume_call, resume_command : str
+        The Python call and the command line that resume this export (empty without a checkpoint).
+    """
+
+    operation_id: str
+    table: str
+    url: str
+    format: str
+    files: list[str] = dataclasses.field(default_factory=list)
+    rows: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+    retries: int = 0
+    failed_ranges: list[str] = dataclasses.field(default_factory=list)
+    units: int = 0
+    units_resumed: int = 0
+    checkpoint: str | None = None
+    manifest: str | None = None
+    snapshot_id: int | None = None
+    resume_call: str = ""
+    resume_command: str = ""
+
+    @property
+    def rows_per_s(self) -> float:
+        """Rows exported per second of this run."""
+        return self.rows / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def ok(self) -> bool:
+        """Every unit completed."""
+        return not self.failed_ranges
+
+    def summary(self) -> str:
+        """One line: what went where, how much, how fast."""
+        where = (
+            f"Iceberg table {self.url} (snapshot {self.snapshot_id})"
+            if self.format == "iceberg"
+            else self.url
+        )
+        line = (
+            f"{self.table} → {where}: {self.rows:,} rows in {len(self.files):,} {self.format} files, "
+            f"{self.bytes / 2**20:,.1f} MiB, {self.seconds:.2f} s ({self.rows_per_s:,.0f} rows/s)"
+        )
+        if self.units_resumed:
+            line += f"; {self.units_resumed} of {self.units} units resumed from the checkpoint"
+        if self.retries:
+            line += f"; {self.retries} retries"
+        if self.failed_ranges:
+            line += f"; {len(self.failed_ranges)} FAILED units"
+        return line
+
+    def __repr__(self) -> str:
+        lines = [f"ExportReport({self.operation_id}: {self.summary()})"]
+        lines += [f"  failed: {f}" for f in self.failed_ranges[:10]]
+        if self.failed_ranges and self.resume_call:
+            lines.append(f"  resume: {self.resume_call}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        colour = "#1a7f37" if self.ok else "#cf222e"
+        rows = [
+            ("operation", self.operation_id),
+            ("table", self.table),
+            ("destination", self.url),
+            ("format", self.format),
+            ("rows", f"{self.rows:,}"),
+            ("files", f"{len(self.files):,}"),
+            ("bytes", f"{self.bytes:,}"),
+            ("seconds", f"{self.seconds:.2f}"),
+            ("rows/s", f"{self.rows_per_s:,.0f}"),
+            ("retries", f"{self.retries:,}"),
+            ("units", f"{self.units:,} ({self.units_resumed:,} resumed)"),
+        ]
+        if self.manifest:
+            rows.append(("manifest", self.manifest))
+        if self.snapshot_id is not None:
+            rows.append(("snapshot", str(self.snapshot_id)))
+        if self.checkpoint:
+            rows.append(("checkpoint", self.checkpoint))
+        rows += [("failed", f) for f in self.failed_ranges[:10]]
+        if self.failed_ranges and self.resume_call:
+            rows.append(("resume", self.resume_call))
+        body = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(k)}</th><td style='text-align:left'>"
+            f"{html.escape(v)}</td></tr>"
+            for k, v in rows
+        )
+        status = "completed" if self.ok else "FAILED ranges"
+        return (
+            f"<div><b style='color:{colour}'>Export {status}</b>: {html.escape(self.summary())}"
+            f"<table>{body}</table></div>"
         )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -25,7 +26,15 @@ from cassandra_frames.engine.session import Responses
 from cassandra_frames.errors import ReadError
 from cassandra_frames.tokens import TokenRange, split_range
 
-__all__ = ["FetchOptions", "ReadQuery", "ReadUnit", "fetch_units", "prepare_read"]
+__all__ = [
+    "FetchOptions",
+    "FetchStats",
+    "ReadQuery",
+    "ReadUnit",
+    "count_units",
+    "fetch_units",
+    "prepare_read",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,6 +60,9 @@ class FetchOptions:
     limit : int, optional
         Stop after this many rows: units are then read one after another, in order, and paging stops as
         soon as enough rows arrived (what ``ddf.head(n)`` needs). ``None`` reads everything.
+    max_rows_per_second : float, optional
+        Ceiling on the rows this process fetches per second, over every read running in it (a token
+        bucket on the engine loop, one second deep). ``None``: no ceiling.
     """
 
     fetch_size: int = 5000
@@ -61,6 +73,42 @@ class FetchOptions:
     max_splits: int = 2
     timeout: float = 30.0
     limit: int | None = None
+    max_rows_per_second: float | None = None
+
+
+@dataclasses.dataclass
+class FetchStats:
+    """What a fetch went through: transient failures retried and ranges split after retries."""
+
+    retries: int = 0
+    splits: int = 0
+
+
+class _Throttle:
+    """A token bucket of ``rate`` rows per second, one second deep, shared by the reads of one process
+    (they all run on the engine loop, so no lock is needed)."""
+
+    _buckets: dict[float, _Throttle] = {}  # noqa: RUF012 — one bucket per rate, per process
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self.tokens = rate
+        self.stamp = time.monotonic()
+
+    @classmethod
+    def get(cls, rate: float) -> _Throttle:
+        bucket = cls._buckets.get(rate)
+        if bucket is None:
+            bucket = cls._buckets[rate] = cls(rate)
+        return bucket
+
+    async def take(self, rows: int) -> None:
+        now = time.monotonic()
+        self.tokens = min(self.rate, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        self.tokens -= rows
+        if self.tokens < 0:
+            await asyncio.sleep(-self.tokens / self.rate)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,13 +142,20 @@ def prepare_read(connection: ConnectionRef, text: str, timeout: float) -> ReadQu
 
 class _Fetcher:
     def __init__(
-        self, query: ReadQuery, convert: Callable[[list[Any]], pa.RecordBatch], options: FetchOptions
+        self,
+        query: ReadQuery,
+        convert: Callable[[list[Any]], pa.RecordBatch],
+        options: FetchOptions,
+        stats: FetchStats | None = None,
     ) -> None:
         from cassandra import ConsistencyLevel
 
         self.query = query
         self.convert = convert
         self.options = options
+        self.stats = stats if stats is not None else FetchStats()
+        rate = options.max_rows_per_second
+        self.throttle = _Throttle.get(float(rate)) if rate else None
         self.consistency = ConsistencyLevel.name_to_value[options.consistency.upper()]
         self.hosts = {str(h.address): h for h in query.session.cluster.metadata.all_hosts()}
 
@@ -136,8 +191,13 @@ class _Fetcher:
             if rows:
                 got += len(rows)
                 batches.append(self.convert(rows))
+                if self.throttle is not None:
+                    await self.throttle.take(len(rows))
             if not more:
                 return batches
+
+    def _retried(self, exc: BaseException) -> None:
+        self.stats.retries += 1
 
     async def fetch(self, unit: ReadUnit, depth: int = 0, limit: int | None = None) -> list[pa.RecordBatch]:
         try:
@@ -145,12 +205,14 @@ class _Fetcher:
                 lambda attempt: self._attempt(unit, unit.params, attempt, limit),
                 attempts=self.options.retries + 1,
                 backoff=self.options.backoff,
+                on_retry=self._retried,
             )
         except Exception as exc:
             r = unit.token_range
             if is_transient(exc) and r is not None and depth < self.options.max_splits:
                 halves = split_range(r, 2)
                 if len(halves) == 2:
+                    self.stats.splits += 1
                     out: list[pa.RecordBatch] = []
                     for half in halves:
                         left = None if limit is None else limit - sum(b.num_rows for b in out)
@@ -185,6 +247,7 @@ async def fetch_units(
     units: Sequence[ReadUnit],
     convert: Callable[[list[Any]], pa.RecordBatch],
     options: FetchOptions = FetchOptions(),
+    stats: FetchStats | None = None,
 ) -> list[pa.RecordBatch]:
     """Fetch every unit (bounded concurrency) and return their batches in unit order.
 
@@ -198,7 +261,9 @@ async def fetch_units(
     convert : callable
         Turns one page (a list of row tuples) into a record batch.
     options : FetchOptions
-        Page size, consistency, concurrency, retries, row limit.
+        Page size, consistency, concurrency, retries, row limit, rate ceiling.
+    stats : FetchStats, optional
+        Counts the retries and splits of this fetch.
 
     Returns
     -------
@@ -209,10 +274,18 @@ async def fetch_units(
     ReadError
         A unit failed after retries and splits (never a silent gap).
     """
-    fetcher = _Fetcher(query, convert, options)
+    fetcher = _Fetcher(query, convert, options, stats)
     if options.limit is not None:
         return await _fetch_first(fetcher, units, options.limit)
-    sem = asyncio.Semaphore(max(1, options.concurrency))
+    results = await _each_unit(fetcher, units, options.concurrency)
+    return [b for batches in results for b in batches]
+
+
+async def _each_unit(
+    fetcher: _Fetcher, units: Sequence[ReadUnit], concurrency: int
+) -> list[list[pa.RecordBatch]]:
+    """Every unit's batches, at most ``concurrency`` units at once; the first failure cancels the rest."""
+    sem = asyncio.Semaphore(max(1, concurrency))
 
     async def one(unit: ReadUnit) -> list[pa.RecordBatch]:
         async with sem:
@@ -220,12 +293,31 @@ async def fetch_units(
 
     tasks = [asyncio.ensure_future(one(u)) for u in units]
     try:
-        results = await asyncio.gather(*tasks)
+        return list(await asyncio.gather(*tasks))
     except BaseException:
         for t in tasks:
             t.cancel()
         raise
-    return [b for batches in results for b in batches]
+
+
+def _count_batch(rows: list[Any]) -> pa.RecordBatch:
+    return pa.RecordBatch.from_arrays([pa.array([int(r[0]) for r in rows], pa.int64())], names=["count"])
+
+
+async def count_units(
+    query: ReadQuery,
+    units: Sequence[ReadUnit],
+    options: FetchOptions = FetchOptions(),
+    stats: FetchStats | None = None,
+) -> list[int]:
+    """Rows in each unit, by a prepared ``SELECT count(*)`` per token range, in unit order.
+
+    The same retries, backoff and range splitting as :func:`fetch_units` (a split range's count is the sum
+    of its halves'); a unit that still fails raises :class:`ReadError` naming it.
+    """
+    fetcher = _Fetcher(query, _count_batch, dataclasses.replace(options, max_rows_per_second=None), stats)
+    results = await _each_unit(fetcher, units, options.concurrency)
+    return [sum(sum(b.column(0).to_pylist()) for b in batches) for batches in results]
 
 
 async def _fetch_first(fetcher: _Fetcher, units: Sequence[ReadUnit], limit: int) -> list[pa.RecordBatch]:

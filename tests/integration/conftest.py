@@ -8,7 +8,12 @@ there is no skip, in CI or anywhere else.
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -77,3 +82,59 @@ def dask_client(tmp_path: Path) -> Iterator[Any]:
         distributed.Client(cluster) as client,
     ):
         yield client
+
+
+# --------------------------------------------------------------------------------------- s3 on moto
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def moto_s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A moto S3 server on a free 127.0.0.1 port with an empty bucket: ``{"endpoint_url", "bucket"}``."""
+    import boto3
+
+    moto_server = Path(sys.executable).parent / "moto_server"
+    port = _free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    log_path = tmp_path_factory.mktemp("moto") / "moto.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [str(moto_server), "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=subprocess.STDOUT
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if proc.poll() is not None:
+                log_text = log_path.read_text()
+                pytest.fail(f"moto_server exited with {proc.returncode}: {log_text}", pytrace=False)
+            try:
+                with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except (urllib.error.URLError, OSError):
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"moto_server did not answer on {endpoint} within 30 s", pytrace=False)
+            time.sleep(0.2)
+        bucket = "cf-bad-rows"
+        client = boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            region_name="us-east-1",
+        )
+        client.create_bucket(Bucket=bucket)
+        yield {"endpoint_url": endpoint, "bucket": bucket}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)

@@ -1,0 +1,295 @@
+"""The bulk operations' public front: :func:`count` and :func:`export`.
+
+``export`` is a Dask graph of one task per unit (keys ``export-<format>-<operation>-<unit>``, so Dask's
+dashboards group them), run on whatever scheduler is active: the default threads, or a
+``distributed.Client``'s workers. The client records each unit in the checkpoint as its task completes,
+then finishes the export itself — it writes the manifest, or makes the one Iceberg commit — because only
+the client is sure to reach the destination's catalog (an embedded sqlite catalog lives on its disk).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+import pandas as pd
+
+from cassandra_frames.count import CountBy, CountOptions, count_table
+from cassandra_frames.dask import active_client, scheduler_threads
+from cassandra_frames.errors import CassandraFramesError
+from cassandra_frames.export import ExportOptions, ExportRun, prepare_export
+from cassandra_frames.export_unit import UnitResult, run_unit
+from cassandra_frames.formats.iceberg import IcebergTarget, open_catalog
+from cassandra_frames.reports import ExportReport
+
+__all__ = ["count", "export", "iceberg_catalog"]
+
+
+def count(
+    table: str,
+    *,
+    keyspace: str | None = None,
+    connection: Any = None,
+    by: CountBy | None = None,
+    top: int = 20,
+    consistency: str = "LOCAL_ONE",
+    concurrency: int = 16,
+    splits: int = 64,
+) -> int | pd.DataFrame:
+    """Count a table's rows exactly: ``SELECT count(*)`` per token range, every range at once.
+
+    Parameters
+    ----------
+    table : str
+        ``"keyspace.table"`` (or ``"table"`` with ``keyspace=``).
+    keyspace : str, optional
+        Keyspace, when ``table`` names none.
+    connection : ConnectionConfig or cassandra Session/Cluster, optional
+        Default ``ConnectionConfig.from_env()``.
+    by : {None, "range", "host", "partition"}
+        ``None``: the total, an ``int``. ``"range"``: a DataFrame of ``range_start``, ``range_end``,
+        ``replicas``, ``rows`` per ring range. ``"host"``: ``host``, ``ranges``, ``rows`` per replica (the
+        rows of every range the host holds a replica of). ``"partition"``: the ``top`` largest partitions,
+        their key columns and ``rows`` (a full scan of the key columns).
+    top : int
+        Partitions to list with ``by="partition"``.
+    consistency : str
+        Read consistency level.
+    concurrency : int
+        Range counts in flight at once.
+    splits : int
+        Fewest pieces the ring is counted in (more, smaller server-side counts: none times out).
+
+    Returns
+    -------
+    int or pandas.DataFrame
+
+    Raises
+    ------
+    SchemaError
+        Unknown keyspace or table (with close matches).
+    ReadError
+        A range could not be counted after retries and splits (named); never a partial total.
+    """
+    options = CountOptions(
+        keyspace=keyspace,
+        connection=connection,
+        by=by,
+        top=top,
+        consistency=consistency,
+        concurrency=concurrency,
+        splits=splits,
+    )
+    return count_table(table, options)
+
+
+def _processes() -> int:
+    client = active_client()
+    return max(1, len(client.nthreads())) if client is not None else 1
+
+
+def _run_limited(run: ExportRun) -> None:
+    """``max_records``: units one after another, each reading at most what is still wanted."""
+    remaining = run.max_records or 0
+    for index in run.pending:
+        if remaining <= 0:
+            run.record(UnitResult(index))
+            continue
+        reader = run.job.reader.limited(remaining)
+        if reader is None:
+            raise CassandraFramesError(
+                "max_records cannot be combined with filters applied after fetching: drop one of them"
+            )
+        result = run_unit(dataclasses.replace(run.job, reader=reader), index, run.units[index])
+        run.record(result)
+        remaining -= result.rows
+
+
+def _run_on_dask(run: ExportRun) -> None:
+    """One Dask task per pending unit; each result is recorded on the client as it arrives."""
+    import dask
+    from dask.delayed import delayed
+
+    name = f"export-{run.job.format}-{run.job.operation_id}"
+    tasks = [
+        delayed(run_unit, pure=False)(run.job, i, run.units[i], dask_key_name=f"{name}-{i:05d}")
+        for i in run.pending
+    ]
+    index = {t.key: i for t, i in zip(tasks, run.pending, strict=True)}
+    client = active_client()
+    if client is not None:
+        from distributed import as_completed
+
+        futures = client.compute(tasks)
+        for future in as_completed(futures):  # type: ignore[no-untyped-call]
+            try:
+                result = future.result()
+            except Exception as exc:  # noqa: BLE001 — a lost worker fails its unit, not the others
+                result = UnitResult(
+                    index[future.key], error=f"unit {index[future.key]}: {type(exc).__name__}: {exc}"
+                )
+            run.record(result)
+        return
+    from dask.callbacks import Callback
+
+    def posttask(key: Any, result: Any, dsk: Any, state: Any, worker_id: Any) -> None:
+        if key in index:
+            run.record(result)
+
+    with Callback(posttask=posttask):  # type: ignore[no-untyped-call]
+        dask.compute(*tasks)  # type: ignore[attr-defined,no-untyped-call]
+
+
+def export(
+    table: str,
+    url: str,
+    *,
+    format: str | None = None,
+    keyspace: str | None = None,
+    connection: Any = None,
+    columns: Sequence[str] | None = None,
+    filters: Any = None,
+    writetime: Sequence[str] | bool | None = None,
+    ttl: Sequence[str] | bool | None = None,
+    consistency: str = "LOCAL_ONE",
+    fetch_size: int = 5000,
+    concurrency: int = 4,
+    split_size_mb: float = 64,
+    npartitions: int | None = None,
+    max_rows_per_second: float | None = None,
+    max_records: int | None = None,
+    compression: str | None = None,
+    header: bool = True,
+    delimiter: str = ",",
+    quote: str = '"',
+    escape: str = '"',
+    null_value: str = "",
+    nested: Literal["cql", "json"] = "cql",
+    json_array: bool = False,
+    row_group_size: int | None = None,
+    storage_options: Mapping[str, Any] | None = None,
+    checkpoint: str | bool | None = None,
+    resume: str | bool | None = None,
+    overwrite: bool = False,
+    catalog: Mapping[str, str] | None = None,
+    warehouse: str | None = None,
+    mode: Literal["error", "append"] = "error",
+) -> ExportReport:
+    """Export a table (or some of its columns and rows) to CSV, JSON, Parquet files or an Iceberg table.
+
+    One file per unit of the read plan (``part-00042.csv.zst``; each unit is a group of token ranges of
+    about ``split_size_mb``), each written under a temporary name and moved into place, then
+    ``_manifest.json`` (files, rows per file, schema, table, options, times) written last. Runs as a Dask
+    graph on the active scheduler (threads, or a ``distributed.Client``).
+
+    Parameters
+    ----------
+    table : str
+        ``"keyspace.table"`` (or ``"table"`` with ``keyspace=``).
+    url : str
+        Destination directory, any fsspec URL (``out/``, ``s3://bucket/prefix/``, ``gs://…``, ``az://…``,
+        ``memory://…``); for ``format="iceberg"`` the table identifier (``"namespace.table"``).
+    format : {"csv", "json", "parquet", "iceberg"}, optional
+        Default ``"csv"``.
+    keyspace, connection, columns, filters, writetime, ttl, consistency, fetch_size, concurrency
+        As for :func:`cassandra_frames.read_cassandra`: what is read and how.
+    split_size_mb : float
+        Target size of a unit (one file).
+    npartitions : int, optional
+        Exact number of units (files), instead of sizing them.
+    max_rows_per_second : float, optional
+        Ceiling on the rows read per second, shared by every worker process.
+    max_records : int, optional
+        Export at most this many rows (units are then read one after another).
+    compression : str, optional
+        Text formats: ``gzip``, ``bz2``, ``xz``, ``zstd`` (default from the URL's suffix, else none).
+        Parquet: ``snappy`` (default), ``zstd``, ``gzip``, ``brotli``, ``lz4``, ``none``.
+    header, delimiter, quote, escape, null_value
+        CSV: a header line; the field delimiter; the quote character; ``'"'`` doubles quotes inside
+        quoted fields; the text written for null (an empty string is written ``""``).
+    nested : {"cql", "json"}
+        CSV: collections, UDTs and tuples as CQL literals (what ``cqlsh COPY FROM`` and
+        :func:`cassandra_frames.load` read) or as JSON text.
+    json_array : bool
+        JSON: one JSON array per file instead of JSON Lines.
+    row_group_size : int, optional
+        Parquet: rows per row group.
+    storage_options : mapping, optional
+        fsspec options of the destination and the checkpoint (``{"endpoint_url": …, "key": …}``).
+    checkpoint : str or bool, optional
+        Checkpoint file. Default for files: ``<url>/.checkpoint.json``; for Iceberg none unless given.
+        ``False``: none.
+    resume : str or True, optional
+        Resume the export of this checkpoint (``True``: the default one): completed units are skipped.
+        Refused when the table, the options or the schema differ.
+    overwrite : bool
+        Replace an earlier export in ``url`` (otherwise it is an error).
+    catalog : mapping, optional
+        Iceberg: pyiceberg catalog properties (``{"type": "rest", "uri": …}``, Glue, Hive, …). Default: an
+        embedded SQLite catalog in ``warehouse``.
+    warehouse : str, optional
+        Iceberg: warehouse of the embedded catalog, a local path or ``s3://`` URL (default ``./warehouse``).
+    mode : {"error", "append"}
+        Iceberg: an existing table is an error, or is appended to (its schema must match).
+
+    Returns
+    -------
+    ExportReport
+        Files, rows, bytes, seconds, retries, the manifest or snapshot, how to resume.
+
+    Raises
+    ------
+    ExportError
+        Units failed after retries and range splits (named; ``.report`` holds what was done), or the
+        destination holds an earlier export or cannot be written.
+    CheckpointError
+        ``resume=`` with another table, other options or a changed schema (named).
+    SchemaError, ConnectionError, NotInstalledError
+        Unknown table or column; cluster unreachable; a missing extra (named with its ``pip install``).
+    """
+    keywords = {k: v for k, v in locals().items() if k not in ("table", "url")}
+    options = ExportOptions(**keywords)
+    run = prepare_export(table, url, options, min_partitions=2 * scheduler_threads(), processes=_processes())
+    try:
+        if run.max_records is not None:
+            _run_limited(run)
+        elif run.pending:
+            _run_on_dask(run)
+    except BaseException:
+        run.interrupted()
+        raise
+    return run.finish()
+
+
+def iceberg_catalog(
+    catalog: Mapping[str, str] | None = None,
+    *,
+    warehouse: str | None = None,
+    storage_options: Mapping[str, Any] | None = None,
+) -> Any:
+    """The pyiceberg catalog an Iceberg export with these settings writes to, to query what it wrote.
+
+    Parameters
+    ----------
+    catalog : mapping, optional
+        pyiceberg catalog properties, as given to :func:`export`; default the embedded SQLite catalog.
+    warehouse : str, optional
+        The embedded catalog's warehouse (default ``./warehouse``).
+    storage_options : mapping, optional
+        fsspec options of an ``s3://`` warehouse.
+
+    Returns
+    -------
+    pyiceberg.catalog.Catalog
+        ``iceberg_catalog(warehouse="wh").load_table("ns.t").scan().to_pandas()`` reads an export back.
+
+    Raises
+    ------
+    NotInstalledError
+        pyiceberg is missing (``pip install 'cassandra-frames[iceberg]'``).
+    """
+    target = IcebergTarget(
+        identifier="any.table", catalog=catalog, warehouse=warehouse, storage_options=storage_options
+    )
+    return open_catalog(target)

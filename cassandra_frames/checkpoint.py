@@ -1,0 +1,213 @@
+"""The checkpoint of a bulk operation: one JSON file, rewritten atomically as units complete.
+
+It holds what an operation needs to be resumed exactly: the plan (each unit's token ranges), the options
+that shape the output, the table's schema, and every completed unit with its file and row count. A resumed
+operation checks that the table, the options and the schema are the ones it was made with
+(:meth:`Checkpoint.check`) and redoes only the units that are not completed.
+
+The file is replaced, never edited in place: on a local disk it is written to a temporary name in the same
+directory and renamed over the old one; on an object store it is one PUT, which is atomic there. A process
+killed at any moment leaves either the previous checkpoint or the new one.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import time
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from cassandra_frames.errors import CheckpointError
+
+__all__ = ["Checkpoint", "new_operation_id", "utc_now"]
+
+VERSION = 1
+
+
+def utc_now() -> str:
+    """The time now, ISO 8601 in UTC to the millisecond."""
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds")
+
+
+def new_operation_id() -> str:
+    """A new operation id: UTC time of day and 8 random hex digits (``20261130-234512-1f2e3d4c``)."""
+    return datetime.datetime.now(datetime.UTC).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:8]
+
+
+def _fs(path: str, storage_options: Mapping[str, Any] | None) -> tuple[Any, str]:
+    import fsspec
+
+    fs, root = fsspec.core.url_to_fs(path, **dict(storage_options or {}))
+    return fs, root
+
+
+class Checkpoint:
+    """A checkpoint file and its content (``data``, plain JSON values).
+
+    Parameters
+    ----------
+    path : str
+        Local path or fsspec URL of the file.
+    data : dict
+        Its content: ``kind``, ``operation_id``, ``identity`` (what a resume must match), ``units``,
+        ``completed`` (unit index as text → what it produced), ``failed`` and times.
+    storage_options : mapping, optional
+        fsspec options for the file's filesystem.
+    min_interval : float
+        Fewest seconds between two writes by :meth:`save_soon` (a unit done but not yet recorded is simply
+        redone on resume, which rewrites its own output).
+    """
+
+    def __init__(
+        self,
+        path: str,
+        data: dict[str, Any],
+        storage_options: Mapping[str, Any] | None = None,
+        min_interval: float = 0.5,
+    ) -> None:
+        self.path = path
+        self.data = data
+        self.storage_options = dict(storage_options or {})
+        self.min_interval = min_interval
+        self._saved = 0.0
+        self._dirty = False
+
+    @classmethod
+    def new(
+        cls,
+        path: str,
+        *,
+        kind: str,
+        operation_id: str,
+        identity: Mapping[str, Any],
+        units: list[Any],
+        storage_options: Mapping[str, Any] | None = None,
+    ) -> Checkpoint:
+        """A fresh checkpoint (not yet written: call :meth:`save`)."""
+        data = {
+            "version": VERSION,
+            "kind": kind,
+            "operation_id": operation_id,
+            "identity": dict(identity),
+            "units": units,
+            "completed": {},
+            "failed": {},
+            "started": utc_now(),
+            "updated": utc_now(),
+            "finished": None,
+        }
+        return cls(path, data, storage_options)
+
+    @classmethod
+    def load(cls, path: str, storage_options: Mapping[str, Any] | None = None, *, kind: str) -> Checkpoint:
+        """Read a checkpoint file.
+
+        Raises
+        ------
+        CheckpointError
+            The file is missing, is not a checkpoint, or is one of another kind of operation.
+        """
+        fs, root = _fs(path, storage_options)
+        try:
+            with fs.open(root, "rb") as f:
+                data = json.loads(f.read().decode("utf-8"))
+        except FileNotFoundError:
+            raise CheckpointError(
+                f"no checkpoint at {path!r}: check the path, or start a new {kind} without resume="
+            ) from None
+        except (OSError, ValueError) as exc:
+            raise CheckpointError(f"cannot read the checkpoint {path!r}: {exc}") from exc
+        if not isinstance(data, dict) or data.get("version") != VERSION or "identity" not in data:
+            raise CheckpointError(f"{path!r} is not a cassandra-frames checkpoint (version {VERSION})")
+        if data.get("kind") != kind:
+            raise CheckpointError(f"{path!r} is the checkpoint of a {data.get('kind')}, not of a {kind}")
+        return cls(path, data, storage_options)
+
+    @property
+    def operation_id(self) -> str:
+        """The operation this checkpoint belongs to."""
+        return str(self.data["operation_id"])
+
+    @property
+    def completed(self) -> dict[int, dict[str, Any]]:
+        """Completed units: index → what the unit produced (file, rows, bytes …)."""
+        return {int(k): v for k, v in self.data["completed"].items()}
+
+    def check(self, identity: Mapping[str, Any]) -> None:
+        """Refuse to resume with another table, other options or a changed schema.
+
+        Raises
+        ------
+        CheckpointError
+            Naming the first thing that differs, its value then and now.
+        """
+        saved = self.data["identity"]
+        for key in sorted(set(saved) | set(identity)):
+            then, now = saved.get(key), _plain(identity.get(key))
+            if then == now:
+                continue
+            if key == "schema":
+                raise CheckpointError(
+                    f"the table's schema changed since the checkpoint {self.path!r} was written "
+                    f"({_schema_change(then, now)}); start a new export without resume="
+                )
+            raise CheckpointError(
+                f"the checkpoint {self.path!r} was made with {key}={then!r}, not {now!r}; resume with the "
+                "same table and options, or start a new operation without resume="
+            )
+
+    def unit_done(self, index: int, result: Mapping[str, Any]) -> None:
+        """Record a completed unit (written by the next :meth:`save` / :meth:`save_soon`)."""
+        self.data["completed"][str(index)] = dict(result)
+        self.data["failed"].pop(str(index), None)
+        self._dirty = True
+
+    def unit_failed(self, index: int, error: str) -> None:
+        """Record a unit that failed after its retries."""
+        self.data["failed"][str(index)] = error
+        self._dirty = True
+
+    def save_soon(self) -> None:
+        """:meth:`save` if something changed and the last write is ``min_interval`` seconds old."""
+        if self._dirty and time.monotonic() - self._saved >= self.min_interval:
+            self.save()
+
+    def save(self) -> None:
+        """Write the checkpoint atomically (temporary file + rename; one PUT on object stores)."""
+        self.data["updated"] = utc_now()
+        payload = json.dumps(self.data, indent=1, sort_keys=True).encode("utf-8")
+        fs, root = _fs(self.path, self.storage_options)
+        protocols = fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)
+        if "file" in protocols or "local" in protocols:
+            directory = os.path.dirname(os.path.abspath(root))
+            os.makedirs(directory, exist_ok=True)
+            tmp = os.path.join(directory, f".{os.path.basename(root)}.{uuid.uuid4().hex[:8]}.tmp")
+            with open(tmp, "wb") as f:
+                f.write(payload)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, root)
+        else:
+            fs.pipe_file(root, payload)
+        self._saved = time.monotonic()
+        self._dirty = False
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as it reads back from JSON (tuples become lists)."""
+    return json.loads(json.dumps(value))
+
+
+def _schema_change(then: Any, now: Any) -> str:
+    before = {c[0]: c[1] for c in then or []}
+    after = {c[0]: c[1] for c in now or []}
+    for name in before:
+        if name not in after:
+            return f"column {name!r} was dropped"
+        if before[name] != after[name]:
+            return f"column {name!r} was {before[name]}, is now {after[name]}"
+    added = [n for n in after if n not in before]
+    return f"column {added[0]!r} was added" if added else "the column order changed"
