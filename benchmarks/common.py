@@ -247,3 +247,92 @@ def main(
             results.append(r)
     print(table(results))
     print(f"\n(machine: {os.cpu_count()} cores; node and client share them; {dt.date.today()})")
+
+
+# --- helpers added for benchmarks/export.py (the functions above are unchanged) ---------------------------
+
+
+def synthetic_row(n: int) -> tuple[Any, ...]:
+    """Row ``n`` of the synthetic data set (the same values as ``bench.synthetic``'s row ``n``)."""
+    import uuid
+
+    pk, ck = divmod(n, SYNTH_PER_PARTITION)
+    base = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+    return (
+        pk,
+        ck,
+        n,
+        n * 7919,
+        n / 3,
+        float(n % 1000) / 7,
+        f"row-{n:08d}",
+        base + dt.timedelta(seconds=n),
+        n % 2 == 0,
+        uuid.UUID(int=n),
+    )
+
+
+def ensure_synthetic(config: ConnectionConfig, name: str, rows: int, chunk: int = 200_000) -> None:
+    """Create ``bench.<name>``: the synthetic schema with ``rows`` rows (100 per partition), once.
+
+    Same columns and values as ``bench.synthetic``, generated and loaded ``chunk`` rows at a time so that a
+    4M-row variant does not hold every row in memory. Skipped when the table already holds ``rows`` rows.
+    """
+    session = connect(config)
+    try:
+        session.execute(
+            f"CREATE KEYSPACE IF NOT EXISTS {KEYSPACE} "
+            "WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}"
+        )
+        done = {
+            r[0]
+            for r in session.execute(
+                "SELECT table_name FROM system_schema.tables WHERE keyspace_name = %s", (KEYSPACE,)
+            )
+        }
+        if name in done and _count(session, name) == rows:
+            return
+        t0 = time.perf_counter()
+        session.execute(f"DROP TABLE IF EXISTS {KEYSPACE}.{name}", timeout=120)
+        session.execute(
+            f"CREATE TABLE {KEYSPACE}.{name} (pk bigint, ck int, i int, b bigint, d double, "
+            "f float, t text, ts timestamp, flag boolean, u uuid, PRIMARY KEY (pk, ck))",
+            timeout=120,
+        )
+        insert = session.prepare(
+            f"INSERT INTO {KEYSPACE}.{name} (pk, ck, i, b, d, f, t, ts, flag, u) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        )
+        for start in range(0, rows, chunk):
+            load_rows(session, insert, [synthetic_row(n) for n in range(start, min(rows, start + chunk))], 1)
+        print(f"loaded bench.{name} ({rows:,} rows) in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    finally:
+        session.cluster.shutdown()
+
+
+def run_once(script: Path, contender: str, dataset: str, *extra: str) -> tuple[Result, dict[str, Any]]:
+    """Run one contender once in a child process (``--contender NAME --dataset D`` plus ``extra``).
+
+    Returns its :class:`Result` (node CPU measured around the child) and the whole JSON object of the
+    child's last stdout line (``rows``, ``seconds``, ``peak_rss_mb`` and whatever else it reports).
+    """
+    _, pid = node_config_quiet()
+    cpu0 = cpu_seconds(pid)
+    proc = subprocess.run(
+        [sys.executable, str(script), "--contender", contender, "--dataset", dataset, *extra],
+        stdout=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"{contender} on {dataset} failed (exit {proc.returncode})")
+    data = json.loads(proc.stdout.strip().splitlines()[-1])
+    result = Result(
+        contender,
+        dataset,
+        int(data["rows"]),
+        float(data["seconds"]),
+        float(data["peak_rss_mb"]),
+        cpu_seconds(pid) - cpu0,
+    )
+    return result, data

@@ -123,7 +123,7 @@ class Checkpoint:
         if not isinstance(data, dict) or data.get("version") != VERSION or "identity" not in data:
             raise CheckpointError(f"{path!r} is not a cassandra-frames checkpoint (version {VERSION})")
         if data.get("kind") != kind:
-            raise CheckpointError(f"{path!r} is the checkpoint of a {data.get('kind')}, not of a {kind}")
+            raise CheckpointError(f"{path!r} is a {data.get('kind')} checkpoint, not a {kind} checkpoint")
         return cls(path, data, storage_options)
 
     @property

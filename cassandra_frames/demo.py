@@ -3,8 +3,9 @@
 Run with ``python -m cassandra_frames.demo``. It starts (or finds) the local node unless
 ``CASSANDRA_CONTACT_POINTS`` names a cluster, loads the 336,776 flights into ``demo.flights`` with
 ``df.cassandra.load(...)`` (creating the table from the frame), reads the table back with ``read_cassandra``
-(Dask partitions of token ranges), checks it value for value against the source, and aggregates it with a
-Dask groupby.
+(Dask partitions of token ranges), checks it value for value against the source, aggregates it with a
+Dask groupby, counts it with ``cf.count``, and ends by exporting it to Parquet files and to an Iceberg table
+(embedded catalog) under ``demo-output/``, printing both reports.
 """
 
 from __future__ import annotations
@@ -70,7 +71,38 @@ def run(config: ConnectionConfig, keyspace: str = "demo") -> int:
     )
     print("\nmean arrival delay by carrier (minutes), computed by Dask over the Cassandra partitions:")
     print(delays.round(1).head(8).to_string())
+    export_flights(config, keyspace, len(df))
     return len(df)
+
+
+def export_flights(config: ConnectionConfig, keyspace: str, rows: int, out: str = "demo-output") -> None:
+    """``cf.count``, then ``cf.export`` of the flights to Parquet files and to an Iceberg table."""
+    import cassandra_frames as cf
+
+    table = f"{keyspace}.flights"
+    counted = cf.count(table, connection=config)
+    print(f"\ncf.count('{table}') = {counted:,}")
+    if counted != rows:
+        raise CassandraFramesError(f"count says {counted:,} rows, the read returned {rows:,}")
+    parquet = cf.export(table, f"{out}/flights-parquet", format="parquet", overwrite=True, connection=config)
+    print(parquet)
+    warehouse = f"{out}/warehouse"
+    catalog = cf.iceberg_catalog(warehouse=warehouse)
+    if catalog.table_exists(f"{keyspace}.flights"):  # the previous demo's table
+        catalog.drop_table(f"{keyspace}.flights")
+    iceberg = cf.export(
+        table,
+        f"{keyspace}.flights",
+        format="iceberg",
+        warehouse=warehouse,
+        checkpoint=False,
+        connection=config,
+    )
+    print(iceberg)
+    scanned = catalog.load_table(f"{keyspace}.flights").scan().to_arrow().num_rows
+    print(f"pyiceberg scan of {keyspace}.flights in {warehouse}: {scanned:,} rows in one snapshot")
+    if not parquet.rows == iceberg.rows == scanned == rows:
+        raise CassandraFramesError("the exports do not hold every row")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

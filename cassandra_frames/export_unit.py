@@ -101,6 +101,8 @@ def _write_file(job: ExportJob, index: int, table: pa.Table) -> tuple[str, int]:
     direct = _is_object_store(fs)
     parent, _, name = path.rpartition("/")
     target = path if direct else f"{parent}/.{name}.{uuid.uuid4().hex[:8]}.tmp"
+    if not direct:
+        fs.makedirs(parent, exist_ok=True)  # a worker on another machine may not have the directory yet
     try:
         with open_output(fs, target, job.fmt) as f:
             writer = open_writer(f, job.schema, job.fmt)
