@@ -77,7 +77,7 @@ def run(config: ConnectionConfig, keyspace: str = "demo") -> int:
 
 def export_flights(config: ConnectionConfig, keyspace: str, rows: int, out: str = "demo-output") -> None:
     """``cf.count``, then ``cf.export`` of the flights to Parquet files and to an Iceberg table."""
-    import cassandra_frames as cf
+    from cassandra_frames import bulk as cf
 
     table = f"{keyspace}.flights"
     counted = cf.count(table, connection=config)

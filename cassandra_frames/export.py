@@ -19,8 +19,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from collections.abc import Sequence
+from typing import Any
 
 import pyarrow as pa
 
@@ -29,104 +29,18 @@ from cassandra_frames.engine import catalog
 from cassandra_frames.engine.connections import resolve_connection
 from cassandra_frames.engine.reader import ReadUnit
 from cassandra_frames.errors import CassandraFramesError, CheckpointError, ExportError
+from cassandra_frames.export_options import ExportOptions, resume_flags, secret_key, shaping_keywords
 from cassandra_frames.export_unit import ExportJob, UnitResult, fs_for
-from cassandra_frames.formats import FormatOptions, compression_from_path
 from cassandra_frames.formats.iceberg import IcebergTarget, commit, prepare_table
-from cassandra_frames.options import ReadOptions
 from cassandra_frames.read import ReadPlan, plan_read
 from cassandra_frames.reports import ExportReport
 from cassandra_frames.schema import split_table_name
 from cassandra_frames.tokens import TokenRange
 
-__all__ = ["FORMATS", "ExportOptions", "ExportRun", "prepare_export"]
+__all__ = ["ExportOptions", "ExportRun", "prepare_export"]
 
-FORMATS = ("csv", "json", "parquet", "iceberg")
 MANIFEST = "_manifest.json"
 CHECKPOINT = ".checkpoint.json"
-
-
-@dataclasses.dataclass(frozen=True)
-class ExportOptions:
-    """Every keyword of :func:`cassandra_frames.export` (see it for what each one does)."""
-
-    format: str | None = None
-    keyspace: str | None = None
-    connection: Any = None
-    columns: Sequence[str] | None = None
-    filters: Any = None
-    writetime: Sequence[str] | bool | None = None
-    ttl: Sequence[str] | bool | None = None
-    consistency: str = "LOCAL_ONE"
-    fetch_size: int = 5000
-    concurrency: int = 4
-    split_size_mb: float = 64
-    npartitions: int | None = None
-    max_rows_per_second: float | None = None
-    max_records: int | None = None
-    compression: str | None = None
-    header: bool = True
-    delimiter: str = ","
-    quote: str = '"'
-    escape: str = '"'
-    null_value: str = ""
-    nested: Literal["cql", "json"] = "cql"
-    json_array: bool = False
-    row_group_size: int | None = None
-    storage_options: Mapping[str, Any] | None = None
-    checkpoint: str | bool | None = None
-    resume: str | bool | None = None
-    overwrite: bool = False
-    catalog: Mapping[str, str] | None = None
-    warehouse: str | None = None
-    mode: Literal["error", "append"] = "error"
-
-    def __post_init__(self) -> None:
-        if self.format is not None and self.format not in FORMATS:
-            raise CassandraFramesError(
-                f"unknown export format {self.format!r}: choose one of {', '.join(FORMATS)}"
-            )
-        if self.max_rows_per_second is not None and not self.max_rows_per_second > 0:
-            raise CassandraFramesError(
-                f"max_rows_per_second must be positive, not {self.max_rows_per_second}"
-            )
-        if self.max_records is not None and self.max_records < 1:
-            raise CassandraFramesError(f"max_records must be at least 1, not {self.max_records}")
-        if self.mode not in ("error", "append"):
-            raise CassandraFramesError(f"mode must be 'error' or 'append', not {self.mode!r}")
-        if self.format != "iceberg" and (self.catalog is not None or self.warehouse is not None):
-            raise CassandraFramesError("catalog= and warehouse= apply to format='iceberg' only")
-        self.read_options()  # checks the read keywords now, before anything touches the cluster
-
-    def read_options(self) -> ReadOptions:
-        """The read this export makes."""
-        return ReadOptions(
-            keyspace=self.keyspace,
-            connection=self.connection,
-            columns=self.columns,
-            filters=self.filters,
-            writetime=self.writetime,
-            ttl=self.ttl,
-            consistency=self.consistency,
-            fetch_size=self.fetch_size,
-            concurrency=self.concurrency,
-            split_size_mb=self.split_size_mb,
-            npartitions=self.npartitions,
-        )
-
-    def format_options(self, url: str) -> FormatOptions:
-        """The file format (``format`` or ``csv``) with its options; compression from the URL's suffix too."""
-        return FormatOptions(
-            format=self.format or "csv",
-            compression=self.compression or compression_from_path(url.rstrip("/")),
-            header=self.header,
-            delimiter=self.delimiter,
-            quote=self.quote,
-            escape=self.escape,
-            null_value=self.null_value,
-            nested=self.nested,
-            json_array=self.json_array,
-            row_group_size=self.row_group_size,
-        )
 
 
 def _units_json(partitions: Sequence[tuple[ReadUnit, ...]]) -> list[Any]:
@@ -185,6 +99,7 @@ class ExportRun:
     started: float = dataclasses.field(default_factory=time.perf_counter)
     started_at: str = dataclasses.field(default_factory=utc_now)
     max_records: int | None = None
+    keywords: dict[str, Any] = dataclasses.field(default_factory=dict)  # what shapes the output, to resume
 
     def record(self, result: UnitResult) -> None:
         """Take one unit's result (on the client, as units complete) and checkpoint it."""
@@ -226,16 +141,22 @@ class ExportRun:
             units=len(self.units),
             units_resumed=len(self.units) - len(self.pending),
             checkpoint=ckpt,
-            resume_call=(
-                f"cf.export({self.table!r}, {self.url!r}, format={fmt!r}, resume={ckpt!r})" if ckpt else ""
-            ),
+            resume_call=self._resume_call(ckpt),
             resume_command=(
-                f"cassandra-frames export -k {keyspace} -t {name} -url {self.url} --format {fmt} "
-                f"--resume {ckpt}"
+                f"cassandra-frames export -k {keyspace} -t {name} -url {self.url} --format {fmt}"
+                + "".join(f" {flag}" for flag in resume_flags(self.keywords))
+                + f" --resume {ckpt}"
                 if ckpt
                 else ""
             ),
         )
+
+    def _resume_call(self, ckpt: str | None) -> str:
+        if not ckpt:
+            return ""
+        shown = {k: ("…" if secret_key(k) else v) for k, v in self.keywords.items()}
+        args = "".join(f", {k}={v!r}" for k, v in shown.items())
+        return f"cf.export({self.table!r}, {self.url!r}{args}, resume={ckpt!r})"
 
     def finish(self) -> ExportReport:
         """Write the manifest (files) or commit every data file in one snapshot (Iceberg), last.
@@ -469,4 +390,5 @@ def prepare_export(
         identity=identity,
         completed=completed,
         max_records=options.max_records,
+        keywords=shaping_keywords(options),
     )

@@ -24,6 +24,7 @@ import pyarrow.json as pajson
 import pyarrow.parquet as pq
 import pytest
 from arrow_compare import raw_type
+from iceberg_rest import iceberg_rest  # noqa: F401 — a real REST catalog server, a fixture
 from test_schema_live import loaded  # noqa: F401 — the every-type table, a fixture
 
 import cassandra_frames as cf
@@ -375,6 +376,8 @@ def test_sigkill_at_several_points_then_resume_loses_and_duplicates_nothing(
     _kill_after(args, ckpt, 9, env)
     saved = json.loads(ckpt.read_text())
     assert 0 < len(saved["completed"]) < 16, "the kills did not land mid-export"
+    if fmt == "iceberg":  # killed exports leave the table as it was: created, no snapshot
+        assert cf.iceberg_catalog(warehouse=str(tmp_path / "wh")).load_table(url).snapshots() == []
     extra: dict[str, Any] = (
         {"warehouse": str(tmp_path / "wh"), "checkpoint": str(ckpt)} if fmt == "iceberg" else {}
     )
@@ -530,3 +533,67 @@ def test_bad_options_get_clear_errors(
         cf.export(
             table, "ns.t", format="iceberg", warehouse=str(tmp_path / "wh"), connection=cassandra_config
         )
+
+
+def test_iceberg_through_a_real_rest_catalog(
+    cassandra_config: ConnectionConfig,
+    numbers: tuple[str, list[Any]],
+    iceberg_rest: dict[str, str],  # noqa: F811 — the fixture imported above
+) -> None:
+    table, rows = numbers
+    ident = f"rest_{uuid.uuid4().hex[:6]}.nums"
+    report = cf.export(table, ident, format="iceberg", catalog=iceberg_rest, connection=cassandra_config)
+    tbl = cf.iceberg_catalog(iceberg_rest).load_table(ident)
+    assert [s.snapshot_id for s in tbl.snapshots()] == [report.snapshot_id]
+    t = tbl.scan().to_arrow()
+    got = list(zip(t["pk"].to_pylist(), t["ck"].to_pylist(), t["v"].to_pylist(), strict=True))
+    assert sorted(got) == sorted(rows)
+
+
+def test_max_records_exports_exactly_that_many(
+    cassandra_config: ConnectionConfig, numbers: tuple[str, list[Any]], tmp_path: Path
+) -> None:
+    table, rows = numbers
+    report = cf.export(
+        table, str(tmp_path), format="csv", max_records=1234, npartitions=8, connection=cassandra_config
+    )
+    got = _csv_rows(report.files)
+    assert report.rows == len(got) == 1234
+    assert set(got) <= set(rows)
+
+
+def test_every_type_json_lines_and_parquet_on_s3(
+    cassandra_config: ConnectionConfig,
+    loaded: tuple[Any, str],  # noqa: F811 — the fixture imported above
+    moto_s3: dict[str, str],
+) -> None:
+    session, ks = loaded
+    expected = _every_type_expected(session, ks).sort_by([("ck", "ascending")])
+    options = {"endpoint_url": moto_s3["endpoint_url"], "key": "testing", "secret": "testing"}
+    base = f"s3://{moto_s3['bucket']}/every-{uuid.uuid4().hex[:6]}"
+    report = cf.export(
+        f"{ks}.MyTable", f"{base}/pq", format="parquet", storage_options=options, connection=cassandra_config
+    )
+    fs = fsspec.filesystem("s3", **options)
+    got = pq.read_table(f"{base}/pq".removeprefix("s3://"), filesystem=fs).sort_by([("ck", "ascending")])
+    for name in expected.column_names:
+        if "du" not in name:  # durations: (months, days, nanoseconds) structs, checked locally above
+            have, want = got[name], expected[name]
+            assert have.cast(raw_type(have.type)).to_pylist() == want.cast(raw_type(want.type)).to_pylist()
+    report = cf.export(
+        f"{ks}.MyTable", f"{base}/json", format="json", storage_options=options, connection=cassandra_config
+    )
+    lines: list[dict[str, Any]] = []
+    for path in report.files:
+        with fsspec.open(path, "rt", **options) as f:
+            lines += [json.loads(line) for line in f]
+    lines.sort(key=lambda d: d["ck"])
+    assert [d["ck"] for d in lines] == expected["ck"].to_pylist()
+    assert [d["tx"] for d in lines] == expected["tx"].to_pylist()
+    assert [d["bi"] for d in lines] == expected["bi"].to_pylist()
+    assert [d["vi"] for d in lines] == expected["vi"].to_pylist()  # exact, as text
+    assert [d["u"] for d in lines] == expected["u"].to_pylist()
+    assert [d["l"] for d in lines] == expected["l"].to_pylist()
+    assert lines[0]["b"] == "0xdeadbeef"
+    assert lines[0]["db"] == 1.7976931348623157e308
+    assert lines[1]["db"] == "-Infinity"

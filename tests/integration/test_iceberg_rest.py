@@ -17,8 +17,6 @@ from iceberg_rest import iceberg_rest  # noqa: F401  (the session fixture)
 from cassandra_frames.errors import CassandraFramesError
 from cassandra_frames.formats import iceberg
 
-pytest.importorskip("pyiceberg")
-
 SCHEMA = pa.schema(
     [
         pa.field(name, typ, metadata={b"cql_type": cql.encode(), b"role": role.encode()})

@@ -236,7 +236,10 @@ def test_a_failed_unit_is_reported_and_nothing_is_finished(tmp_path: Path) -> No
     assert info.value.report.failed_ranges == [results[1].error]  # type: ignore[attr-defined]
     fs = fsspec.filesystem("memory")
     assert not fs.exists("/failing/out/_manifest.json")
-    assert sorted(p.rpartition("/")[2] for p in fs.ls("/failing/out", detail=False)) == ["part-00000.csv", "part-00002.csv"]
+    assert sorted(p.rpartition("/")[2] for p in fs.ls("/failing/out", detail=False)) == [
+        "part-00000.csv",
+        "part-00002.csv",
+    ]
 
 
 def test_a_unit_that_fails_while_writing_leaves_no_temporary_file(
@@ -252,3 +255,37 @@ def test_a_unit_that_fails_while_writing_leaves_no_temporary_file(
     assert result.error is not None
     assert "no space left" in result.error
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_resume_hint_repeats_what_shapes_the_output_and_hides_secrets() -> None:
+    from cassandra_frames.export_options import resume_flags, shaping_keywords
+
+    options = ExportOptions(
+        format="csv",
+        columns=["a", "b"],
+        filters=[("a", "==", 1)],
+        delimiter=";",
+        compression="zstd",
+        concurrency=9,  # how, not what: not repeated
+    )
+    keywords = shaping_keywords(options)
+    assert keywords == {
+        "columns": ["a", "b"],
+        "filters": [("a", "==", 1)],
+        "delimiter": ";",
+        "compression": "zstd",
+    }
+    assert resume_flags(keywords) == [
+        "--columns a,b",
+        "--filter 'a == 1'",
+        "--compression zstd",
+        "--delimiter ';'",
+    ]
+    iceberg = shaping_keywords(
+        ExportOptions(
+            format="iceberg", catalog={"type": "rest", "uri": "http://x", "s3.secret-access-key": "s"}
+        )
+    )
+    flags = resume_flags(iceberg)
+    assert "--catalog type=rest" in flags
+    assert "--catalog s3.secret-access-key=…" in flags
