@@ -288,4 +288,4 @@ def test_the_resume_hint_repeats_what_shapes_the_output_and_hides_secrets() -> N
     )
     flags = resume_flags(iceberg)
     assert "--catalog type=rest" in flags
-    assert "--catalog s3.secret-access-key=…" in flags
+    assert "--catalog 's3.secret-access-key=…'" in flags  # quoted for the shell
