@@ -18,6 +18,7 @@ from typing import Any
 import pyarrow as pa
 
 from cassandra_frames.engine.reader import FetchStats, ReadUnit
+from cassandra_frames.errors import NotInstalledError
 from cassandra_frames.formats import FormatOptions, open_output, open_writer
 from cassandra_frames.formats.iceberg import (
     IcebergTarget,
@@ -76,11 +77,26 @@ class ExportJob:
         return f"{self.root}/part-{index:05d}{suffix}"
 
 
+_EXTRAS = {"s3": ("s3fs", "s3"), "s3a": ("s3fs", "s3"), "gs": ("gcsfs", "gcs"), "gcs": ("gcsfs", "gcs")}
+_EXTRAS |= {"az": ("adlfs", "azure"), "abfs": ("adlfs", "azure"), "abfss": ("adlfs", "azure")}
+
+
 def fs_for(url: str, storage_options: Mapping[str, Any]) -> tuple[Any, str]:
-    """The fsspec filesystem of ``url`` and the path on it."""
+    """The fsspec filesystem of ``url`` and the path on it.
+
+    Raises
+    ------
+    NotInstalledError
+        The filesystem's package is missing (named with the extra that installs it).
+    """
     import fsspec
 
-    fs, path = fsspec.core.url_to_fs(url, **dict(storage_options))
+    try:
+        fs, path = fsspec.core.url_to_fs(url, **dict(storage_options))
+    except ImportError as exc:
+        protocol = url.partition("://")[0] if "://" in url else "file"
+        module, extra = _EXTRAS.get(protocol, (protocol, "all"))
+        raise NotInstalledError(module, extra) from exc
     return fs, path
 
 

@@ -289,3 +289,15 @@ def test_the_resume_hint_repeats_what_shapes_the_output_and_hides_secrets() -> N
     flags = resume_flags(iceberg)
     assert "--catalog type=rest" in flags
     assert "--catalog 's3.secret-access-key=…'" in flags  # quoted for the shell
+
+
+def test_a_missing_filesystem_package_names_its_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cassandra_frames.errors import NotInstalledError
+    from cassandra_frames.export_unit import fs_for
+
+    def missing(url: str, **kwargs: Any) -> Any:
+        raise ImportError("Install s3fs to access S3")
+
+    monkeypatch.setattr(fsspec.core, "url_to_fs", missing)
+    with pytest.raises(NotInstalledError, match=r"'s3fs' is not installed.*cassandra-frames\[s3\]"):
+        fs_for("s3://bucket/x", {})
