@@ -166,6 +166,7 @@ def export(
     escape: str = '"',
     null_value: str = "",
     nested: Literal["cql", "json"] = "cql",
+    timestamps: Literal["iso", "epoch_ms"] = "iso",
     json_array: bool = False,
     row_group_size: int | None = None,
     storage_options: Mapping[str, Any] | None = None,
@@ -211,6 +212,9 @@ def export(
     nested : {"cql", "json"}
         CSV: collections, UDTs and tuples as CQL literals (what ``cqlsh COPY FROM`` and
         :func:`cassandra_frames.load` read) or as JSON text.
+    timestamps : {"iso", "epoch_ms"}
+        CSV and JSON: timestamps as ISO 8601 text (``2013-01-01 05:00:00.000Z`` in CSV, with a ``T`` in
+        JSON) or as integer milliseconds since the epoch (what ``cqlsh COPY FROM`` loads exactly).
     json_array : bool
         JSON: one JSON array per file instead of JSON Lines.
     row_group_size : int, optional

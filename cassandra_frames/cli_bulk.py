@@ -189,6 +189,11 @@ def add_export(sub: Any) -> None:
     f.add_argument("-escape", "--escape", type=_char, help='CSV escape character (default ")')
     f.add_argument("-nullValue", "--nullValue", "--null-value", dest="null_value", help="CSV text of null")
     f.add_argument("--nested", choices=("cql", "json"), help="CSV collections/UDTs as CQL or JSON text")
+    f.add_argument(
+        "--timestamps",
+        choices=("iso", "epoch_ms"),
+        help="CSV/JSON timestamps as ISO text or epoch milliseconds",
+    )
     f.add_argument("--json-array", dest="json_array", action="store_const", const=True)
     f.add_argument("--row-group-size", dest="row_group_size", type=int, metavar="ROWS", help="Parquet")
     f.add_argument(

@@ -45,6 +45,7 @@ class ExportOptions:
     escape: str = '"'
     null_value: str = ""
     nested: Literal["cql", "json"] = "cql"
+    timestamps: Literal["iso", "epoch_ms"] = "iso"
     json_array: bool = False
     row_group_size: int | None = None
     storage_options: Mapping[str, Any] | None = None
@@ -99,6 +100,7 @@ class ExportOptions:
             escape=self.escape,
             null_value=self.null_value,
             nested=self.nested,
+            timestamps=self.timestamps,
             json_array=self.json_array,
             row_group_size=self.row_group_size,
         )
@@ -114,11 +116,12 @@ _SHAPING: tuple[str, ...] = (
     "compression",
     "header",
 )
-_SHAPING += ("delimiter", "quote", "escape", "null_value", "nested", "json_array", "row_group_size")
+_SHAPING += ("delimiter", "quote", "escape", "null_value", "nested", "timestamps", "json_array")
+_SHAPING += ("row_group_size",)
 _SHAPING += ("catalog", "warehouse", "mode")
 _CLI_FLAGS = {"compression": "--compression", "delimiter": "--delimiter", "null_value": "--nullValue"}
 _CLI_FLAGS |= {"nested": "--nested", "row_group_size": "--row-group-size", "warehouse": "--warehouse"}
-_CLI_FLAGS |= {"mode": "--mode", "max_records": "--maxRecords"}
+_CLI_FLAGS |= {"mode": "--mode", "max_records": "--maxRecords", "timestamps": "--timestamps"}
 
 
 def secret_key(key: str) -> bool:

@@ -85,6 +85,8 @@ class FormatOptions:
     null_value : str, default ""
         csv: the text of a null (written unquoted; an empty string is written ``""``, so the two differ).
         Also the text of a null field inside a UDT or tuple in ``nested="cql"`` form, as cqlsh writes it.
+        For cqlsh ``COPY FROM`` write ``"NULL"`` and load ``WITH NULL='NULL'``: its csv reader cannot tell
+        ``""`` from an empty field, so with ``""`` empty strings load as null.
     nested : {"cql", "json"}, default "cql"
         csv: collections, UDTs, tuples and vectors as CQL literals (``[1, 2]``, ``{'a': 1}``,
         ``{f: 'x'}``, ``(1, 'a')``; what cqlsh COPY reads) or as JSON text (what DSBulk reads).

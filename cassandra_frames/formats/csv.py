@@ -5,6 +5,10 @@ with :mod:`cassandra_frames.formats.text` (pyarrow.compute kernels over the whol
 UDTs and tuples included), so that each value has the form cqlsh ``COPY FROM`` and DSBulk ``load`` read
 (docs/types.md, "In exported files"). pyarrow quotes every text value (``"needed"``), doubles quotes inside
 values, and writes nulls unquoted as ``null_value``, so a null and an empty string differ.
+
+cqlsh loads such a file ``WITH HEADER=true AND ESCAPE='"' AND NULL='NULL'`` when it was written with
+``null_value="NULL"`` (its csv reader cannot tell ``""`` from an empty field). It cannot load text with a
+line break: it counts physical lines as rows and aborts. docs/types.md lists what else it cannot load.
 """
 
 from __future__ import annotations

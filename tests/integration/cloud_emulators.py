@@ -208,7 +208,10 @@ def start_fake_gcs(workdir: Path, timeout: float = READY_TIMEOUT) -> tuple[Emula
     exe = ensure_fake_gcs_server()
     port = _free_port()
     endpoint = f"http://127.0.0.1:{port}"
+    seed = workdir / "seed"  # no initial objects (the server would load any from /data otherwise)
+    seed.mkdir(parents=True, exist_ok=True)
     cmd = [str(exe), "-scheme", "http", "-host", "127.0.0.1", "-port", str(port), "-backend", "memory"]
+    cmd += ["-data", str(seed)]
     cmd += ["-public-host", f"127.0.0.1:{port}", "-external-url", endpoint, "-log-level", "warn"]
     emulator = Emulator(
         "fake-gcs-server", cmd, workdir / "fake-gcs-server.log", f"{endpoint}/storage/v1/b", timeout

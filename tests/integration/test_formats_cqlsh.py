@@ -1,22 +1,26 @@
 """Against a real node: tables with every CQL type are exported as CSV (with the writer, and end to end with
 ``cf.export``) and loaded back with cqlsh ``COPY FROM`` into a fresh table; both tables must then hold the
-same values. What cqlsh cannot load is left out here, each with the reason found in cqlshlib/copyutil.py
+same values. What cqlsh cannot load is left out, each with the reason found in cqlshlib/copyutil.py
 (docs/types.md, "In exported files"):
 
 - text containing a line break (``\\n`` or ``\\r``): cqlsh's ``FilesReader`` reads the file one physical
-  line at a time and counts lines as rows sent; a quoted value spanning two lines makes one row of two lines,
-  which is inserted but never acknowledged, so cqlsh reports 0 rows imported and aborts after
-  ``CHILDTIMEOUT`` (90 s by default) with exit code 2. (It also opens the file in universal-newline mode,
-  so ``\\r`` would come back as ``\\n``.) No CSV spelling avoids this: cqlsh unescapes nothing.
-- with prepared statements (the default), cqlsh has no converter for ``duration`` (``convert_unknown``
+  line at a time and counts lines as rows sent. A quoted value spanning two lines makes one row of two
+  lines, which is inserted but never acknowledged, so cqlsh reports 0 rows imported and aborts after
+  ``CHILDTIMEOUT`` (90 s by default) with exit code 2. (It also opens the file with universal newlines, so
+  ``\\r`` would come back as ``\\n``.) No CSV spelling avoids this: cqlsh unescapes nothing.
+- a UDT field name that is not a Python identifier (``"Zip Code"``): with prepared statements cqlsh builds
+  a namedtuple of the field names; without, the bare name is invalid CQL.
+- with prepared statements (the default) cqlsh has no converter for ``duration`` (``convert_unknown``
   hands the text to the driver, which cannot serialize it), parses dates only with ``strptime('%Y-%m-%d')``
   (``cassandra.util.Date``: years 1-9999), and refuses a null inside a tuple (``convert_mandatory``; a null
-  text component would even become the text ``NULL``). Those columns load with
-  ``PREPAREDSTATEMENTS=false``, where cqlsh pastes the CSV text into a CQL literal and the server parses it.
+  text component would even load as the text ``NULL``). Those columns are loaded by a second COPY of the
+  same file with ``PREPAREDSTATEMENTS=false``, where cqlsh pastes the CSV text into a CQL literal that the
+  server parses.
 """
 
 from __future__ import annotations
 
+import csv
 import subprocess
 import sys
 from pathlib import Path
@@ -30,7 +34,8 @@ from test_schema_live import DDL, ROWS, as_python, loaded, read  # noqa: F401 �
 import cassandra_frames as cf
 from cassandra_frames.cqltypes import quote as quote_identifier
 from cassandra_frames.formats import FormatOptions, open_writer
-from cassandra_frames.read import ReadOptions, plan_read
+from cassandra_frames.options import ReadOptions
+from cassandra_frames.read import plan_read
 
 CQLSH = Path(sys.executable).with_name("cqlsh")
 TIMEOUT = 180  # seconds, for every cqlsh run; CHILDTIMEOUT below makes a stuck COPY fail well before
@@ -40,12 +45,17 @@ COLUMNS = """k int PRIMARY KEY, a ascii, t text, ti tinyint, si smallint, i int,
     f float, d double, dec decimal, b boolean, bl blob, dt date, tm time, ts timestamp, u uuid, tu timeuuid,
     ip inet, du duration, l list<text>, s set<int>, m map<text, int>, la list<frozen<addr>>,
     tp frozen<tuple<int, text>>, ad frozen<addr>, vec vector<float, 3>, mt map<int, frozen<set<text>>>,
-    lts list<timestamp>, fl frozen<list<frozen<map<text, blob>>>>, tpn tuple<int, text>, fdt date"""
+    lts list<timestamp>, fl frozen<list<frozen<map<text, blob>>>>, tpn tuple<int, text>, fdt date,
+    bx frozen<box>"""
+TYPES = [
+    "CREATE TYPE {ks}.addr (street text, zip int)",
+    'CREATE TYPE {ks}.box ("Label" text, inner frozen<addr>, tags set<text>, at timestamp)',
+]
 # every character CSV and CQL literals make special, but no line break (see the module docstring)
 TEXT = "a,b \"q\" 'single' \\ back\ttab é NULL {x: 'y'} [1, 2] \x00 end"
 INSERTS = [
     "INSERT INTO {ks}.src (k, a, t, ti, si, i, bi, vi, f, d, dec, b, bl, dt, tm, ts, u, tu, ip, du, l, s, m,"
-    " la, tp, ad, vec, mt, lts, fl, tpn, fdt) VALUES (1, 'x''y', ?, -128, 32767, -2147483648,"
+    " la, tp, ad, vec, mt, lts, fl, tpn, fdt, bx) VALUES (1, 'x''y', ?, -128, 32767, -2147483648,"
     " -9223372036854775808, 1000000000000000000000000000000, NaN, Infinity,"
     " -1.0000000000000000000000000001E+30, true, 0x00ff, '2020-02-29', '01:02:03.123456789',"
     " '2013-01-01 05:00:00.500+0000', 6ba7b810-9dad-11d1-80b4-00c04fd430c8,"
@@ -53,7 +63,8 @@ INSERTS = [
     " ['a''b', '', 'c, d', '[x]', 'NULL'], {1, 2}, {'k''1': 1, '': 2},"
     " [{street: 'S ''1''', zip: 1}, {street: '', zip: null}], (1, 'it''s'), {street: '{x: y}', zip: 7},"
     " [0.1, -1.5, 3.4028235e38], {1: {'a', 'b'}, 2: {}}, ['2001-02-03 04:05:06.250+0000'],"
-    " [{'a': 0x01}, {}], (null, ''), '-5000-01-01')",
+    " [{'a': 0x01}, {}], (null, ''), '-5000-01-01', {\"Label\": 'L '':x', inner: {street: 'in'},"
+    " tags: {'t', ''}, at: '2020-01-01 12:34:56.789+0000'})",
     "INSERT INTO {ks}.src (k) VALUES (2)",
     "INSERT INTO {ks}.src (k, t, a, f, d, bl, ts, dec, vi, du, tpn, fdt) VALUES (3, '', '', -Infinity, 1e300,"
     " 0x, 253402300800000, 0.00001, -7, -1d1us, (1, null), '+10000-01-01')",
@@ -63,6 +74,10 @@ INSERTS = [
 # loaded only with PREPAREDSTATEMENTS=false (see the module docstring)
 UNPREPARED = {"du": "duration", "tpn": "tuple with null components", "fdt": "date outside years 1-9999"}
 UNPREPARED_MY = {"du": "duration", "ldu": "list<duration>", "tpn": "tuple with nulls", "d": "far dates"}
+# not loadable at all: the UDT "Addr" has a field "Zip Code". With prepared statements cqlsh builds a
+# namedtuple of the field names (convert_user_type), which takes Python identifiers only; without, it pastes
+# our field names bare into the CQL literal (cqlsh's own COPY TO form), where "Zip Code" needs quotes.
+NOT_LOADABLE_MY = {"ud": 'frozen<"Addr">', "lud": 'list<frozen<"Addr">>', "mud": 'map<…, "Addr">'}
 
 
 def cqlsh(config: Any, statement: str) -> str:
@@ -133,7 +148,8 @@ def test_csv_loads_back_with_cqlsh(
     cassandra_session: Any, cassandra_config: Any, keyspace: str, tmp_path: Path
 ) -> None:
     s = cassandra_session
-    s.execute(f"CREATE TYPE {keyspace}.addr (street text, zip int)")
+    for ddl in TYPES:
+        s.execute(ddl.format(ks=keyspace))
     for name in ("src", "dst"):
         s.execute(f"CREATE TABLE {keyspace}.{name} ({COLUMNS})")
     for statement in INSERTS:
@@ -145,13 +161,16 @@ def test_csv_loads_back_with_cqlsh(
     columns = list(s.cluster.metadata.keyspaces[keyspace].tables["src"].columns)
     path = tmp_path / "src.csv"
     export_csv(cassandra_config, f"{keyspace}.src", columns, path, null_value="NULL")
-    dst = f"{keyspace}.dst"
+    target = f"{keyspace}.dst"
     prepared = [c for c in columns if c not in UNPREPARED]
-    assert copy_from(cassandra_config, dst, columns, str(path), tmp_path / "e1", load=prepared) == 4
+    assert copy_from(cassandra_config, target, columns, str(path), tmp_path / "e1", load=prepared) == 4
     rest = ["k", *UNPREPARED]
-    assert copy_from(cassandra_config, dst, columns, str(path), tmp_path / "e2", load=rest, prepared=False) == 4
+    assert (
+        copy_from(cassandra_config, target, columns, str(path), tmp_path / "e2", load=rest, prepared=False)
+        == 4
+    )
     src = read_rows(cassandra_config, f"{keyspace}.src")
-    dst = read_rows(cassandra_config, f"{keyspace}.dst")
+    dst = read_rows(cassandra_config, target)
     assert len(src) == 4
     for a, b in zip(src, dst, strict=True):
         assert a == b
@@ -163,29 +182,63 @@ def test_export_of_every_type_loads_back_with_cqlsh(
     cassandra_config: Any,
     tmp_path: Path,
 ) -> None:
-    """``cf.export`` of the every-type table (test_schema_live) → cqlsh COPY FROM each part file into a
-    fresh table with the same DDL → both tables equal, value for value, every column."""
+    """``cf.export`` of the every-type table (test_schema_live) → cqlsh COPY FROM of all its part files
+    (one comma-separated list, header-only files included) into a fresh table with the same DDL → both
+    tables equal, value for value, in every column but those cqlsh cannot load."""
     session, keyspace = loaded
     ddl = next(d for d in DDL if '"MyTable"' in d).replace('"MyTable"', '"MyCopy"')
     session.execute(ddl.format(ks=keyspace), timeout=60)
     report = cf.export(
-        f"{keyspace}.MyTable", str(tmp_path / "out"), format="csv", null_value="NULL", connection=cassandra_config
+        f"{keyspace}.MyTable",
+        str(tmp_path / "out"),
+        format="csv",
+        null_value="NULL",
+        connection=cassandra_config,
     )
-    assert report.rows == len(ROWS) and report.files
+    assert report.rows == len(ROWS)
+    paths = [url.removeprefix("file://") for url in report.files]
+    headers = {Path(p).read_text(encoding="utf-8").split("\n", 1)[0] for p in paths}
+    assert len(headers) == 1
+    columns = next(csv.reader(headers))
     target = f"{keyspace}.{quote_identifier('MyCopy')}"
-    keys = ["id", "ck", "CkTs"]
-    imported = 0
-    for n, url in enumerate(report.files):
-        path = url.removeprefix("file://")
-        header = Path(path).read_text(encoding="utf-8").split("\n", 1)[0]
-        columns = [c.strip('"') for c in header.split(",")]  # our names have no comma or quote
-        prepared = [c for c in columns if c not in UNPREPARED_MY]
-        imported += copy_from(cassandra_config, target, columns, path, tmp_path / f"e{n}", load=prepared)
-        rest = [*keys, *UNPREPARED_MY]
-        copy_from(cassandra_config, target, columns, path, tmp_path / f"u{n}", load=rest, prepared=False)
-    assert imported == len(ROWS)
+    files = ",".join(paths)  # cqlsh reads a comma-separated list of files, each with its header
+    prepared = [c for c in columns if c not in UNPREPARED_MY and c not in NOT_LOADABLE_MY]
+    assert copy_from(cassandra_config, target, columns, files, tmp_path / "e1", load=prepared) == len(ROWS)
+    rest = ["id", "ck", "CkTs", *UNPREPARED_MY]
+    assert (
+        copy_from(cassandra_config, target, columns, files, tmp_path / "e2", load=rest, prepared=False) == 4
+    )
     src = read(session, keyspace, "MyTable")
     dst = read(session, keyspace, "MyCopy")
     assert src.num_rows == dst.num_rows == len(ROWS)
+    assert set(src.column_names) > set(NOT_LOADABLE_MY)
     for name in src.column_names:
+        if name in NOT_LOADABLE_MY:
+            assert dst.column(name).null_count == len(ROWS), name  # skipped
+            continue
         assert as_python(dst.column(name)) == as_python(src.column(name)), name
+
+
+@needs_cqlsh
+def test_cqlsh_cannot_load_text_with_a_line_break(
+    cassandra_session: Any, cassandra_config: Any, keyspace: str, tmp_path: Path
+) -> None:
+    """Pins the cause documented above: the row is written correctly (RFC 4180, quoted), but cqlsh counts
+    its two lines as two rows sent, never sees them acknowledged and gives up. Should a cqlsh release fix
+    this, this test fails: then drop the exclusion and update docs/types.md."""
+    cassandra_session.execute(f"CREATE TABLE {keyspace}.nl (k int PRIMARY KEY, t text)")
+    cassandra_session.execute(f"INSERT INTO {keyspace}.nl (k, t) VALUES (1, 'two\nlines')")
+    path = tmp_path / "nl.csv"
+    export_csv(cassandra_config, f"{keyspace}.nl", ["k", "t"], path, null_value="NULL")
+    assert path.read_text(encoding="utf-8") == '"k","t"\n1,"two\nlines"\n'
+    host, _, port = str(cassandra_config.contact_points[0]).partition(":")
+    statement = f"COPY {keyspace}.nl (k, t) FROM '{path}' WITH HEADER=true AND ESCAPE='\"' AND CHILDTIMEOUT=2"
+    done = subprocess.run(
+        [str(CQLSH), host, port or str(cassandra_config.port), "-e", statement],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    assert done.returncode != 0
+    assert "No records inserted in 2 seconds" in done.stderr
+    assert "0 rows imported" in done.stdout

@@ -79,6 +79,7 @@ def test_every_export_flag_maps_to_its_keyword(calls: list[Any], capsys: pytest.
         *["--split-size-mb", "32", "--splits", "12", "--maxRowsPerSecond", "500", "-maxRecords", "100"],
         *["--compression", "zstd", "-header", "false", "-delim", "\\t", "-quote", "'", "-escape", "\\\\"],
         *["-nullValue", "NULL", "--nested", "json", "--json-array", "--row-group-size", "5000"],
+        *["--timestamps", "epoch_ms"],
         *["--storage-option", "endpoint_url=http://minio:9000", "--storage-option", "key=k"],
         *["--checkpoint", "ck.json", "--overwrite", "--mode", "append"],
     ]
@@ -112,6 +113,7 @@ def test_every_export_flag_maps_to_its_keyword(calls: list[Any], capsys: pytest.
         "escape": "\\",
         "null_value": "NULL",
         "nested": "json",
+        "timestamps": "epoch_ms",
         "json_array": True,
         "row_group_size": 5000,
         "storage_options": {"endpoint_url": "http://minio:9000", "key": "k"},
