@@ -302,9 +302,11 @@ def prepare_export(
     if resume_path is not None:  # another table or URL is refused before the cluster is asked anything
         checkpoint = Checkpoint.load(resume_path, options.storage_options, kind="export")
         checkpoint.check({**checkpoint.data["identity"], "table": qualified, "url": dest})
-    plan = plan_read(
-        qualified, dataclasses.replace(options.read_options(), keyspace=None), min_partitions=min_partitions
-    )
+    read_options = dataclasses.replace(options.read_options(), keyspace=None)
+    if checkpoint is not None and any("partitions" in u for u in checkpoint.data["units"]):
+        # partition reads are re-planned from the same filters into as many units as then
+        read_options = dataclasses.replace(read_options, npartitions=len(checkpoint.data["units"]))
+    plan = plan_read(qualified, read_options, min_partitions=min_partitions)
     reader = plan.reader
     if options.max_rows_per_second:
         fetch = dataclasses.replace(

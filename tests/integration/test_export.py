@@ -252,6 +252,19 @@ def test_columns_filters_writetime_and_a_finished_export_refuses_a_second(
     assert got.column_names == ["pk", "v", "v_writetime"]
     assert sorted(got["pk"].to_pylist()) == sorted(r[0] for r in rows if r[0] in (1, 2, 3))
     assert report.rows == got.num_rows
+    resumed = cf.export(  # partition reads re-planned from the same filters: every unit already done
+        table,
+        out,
+        format="parquet",
+        columns=["pk", "v"],
+        filters=[("pk", "in", [1, 2, 3])],
+        writetime=["v"],
+        resume=True,
+        npartitions=7,  # ignored on resume: the checkpoint's units count
+        connection=cassandra_config,
+    )
+    assert resumed.units_resumed == resumed.units == report.units
+    assert resumed.rows == report.rows
     with pytest.raises(cf.ExportError, match="already holds an export"):
         cf.export(table, out, format="parquet", connection=cassandra_config)
     again = cf.export(table, out, format="parquet", connection=cassandra_config, overwrite=True)
