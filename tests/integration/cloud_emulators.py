@@ -36,6 +36,12 @@ import pytest
 
 from cassandra_frames import local
 
+# gcsfs >= 2026.3 defaults to its ExtendedGcsFileSystem, which asks the Storage Control gRPC API for every
+# bucket's layout before an operation; fake-gcs-server has no such API, so each probe retries for ~60 s and an
+# export takes many minutes (fsouza/fake-gcs-server#2069). gcsfs reads its own opt-out when first imported:
+# set it here, at collection, before anything imports gcsfs (`_gcsfs_without_hns_probe` checks it worked).
+os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
+
 AZURITE_VERSION = os.environ.get("AZURITE_VERSION", "3.35.0")
 FAKE_GCS_SERVER_VERSION = os.environ.get("FAKE_GCS_SERVER_VERSION", "v1.56.1")
 INSTALL_TIMEOUT = 900.0  # a first build of fake-gcs-server downloads and compiles ~150 Go modules
@@ -117,9 +123,11 @@ def ensure_fake_gcs_server(version: str = FAKE_GCS_SERVER_VERSION) -> Path:
         raise EmulatorError("Go is needed to build fake-gcs-server (https://go.dev/doc/install)")
     target = local.cache_root() / "fake-gcs-server" / version
 
+    module = f"github.com/fsouza/fake-gcs-server@{version}"
     # the build uses the caller's GOPATH / GOPROXY / GOMODCACHE; only GOBIN is ours
-    cmd = ["env", "GOBIN={staging}", go, "install", f"github.com/fsouza/fake-gcs-server@{version}"]
-    _install("fake-gcs-server", version, target, lambda staging: [c.format(staging=staging) for c in cmd])
+    _install(
+        "fake-gcs-server", version, target, lambda staging: ["env", f"GOBIN={staging}", go, "install", module]
+    )
     return target / "fake-gcs-server"
 
 
@@ -157,7 +165,8 @@ class Emulator:
         self.startup_seconds = time.monotonic() - started
 
     def log_tail(self) -> str:
-        return _tail(self.log.read_text(errors="replace")) if self.log.exists() else "(no output)"
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        return _tail(text) if text.strip() else "(no output)"
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -202,9 +211,23 @@ def start_azurite(workdir: Path, timeout: float = READY_TIMEOUT) -> tuple[Emulat
     }
 
 
+def _gcsfs_without_hns_probe() -> None:
+    """Fail unless ``gs://`` resolves to gcsfs' plain filesystem (no Storage Control gRPC probes)."""
+    import fsspec
+
+    cls = fsspec.get_filesystem_class("gs")
+    if cls.__name__ == "ExtendedGcsFileSystem":
+        raise EmulatorError(
+            "gcsfs was imported before GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT=false was set, so gs:// is "
+            "ExtendedGcsFileSystem, which stalls ~60 s per operation against fake-gcs-server: set the "
+            "variable in the environment of the test run"
+        )
+
+
 def start_fake_gcs(workdir: Path, timeout: float = READY_TIMEOUT) -> tuple[Emulator, dict[str, Any]]:
     """fake-gcs-server (in memory) with an empty bucket: the emulator and
     ``{"endpoint_url", "bucket", "storage_options"}``."""
+    _gcsfs_without_hns_probe()
     exe = ensure_fake_gcs_server()
     port = _free_port()
     endpoint = f"http://127.0.0.1:{port}"
@@ -245,7 +268,11 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     try:
         emulator, info = start_azurite(tmp_path_factory.mktemp("azurite"))
     except EmulatorError as exc:
-        pytest.fail(str(exc), pytrace=False)
+        failure = str(exc)
+    else:
+        failure = ""
+    if failure:  # outside the except: the report shows the message once, not a chained traceback
+        pytest.fail(failure, pytrace=False)
     print(f"Azurite {AZURITE_VERSION} on {info['endpoint']}, started in {emulator.startup_seconds:.1f} s")
     try:
         yield info
@@ -260,7 +287,11 @@ def fake_gcs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
     try:
         emulator, info = start_fake_gcs(tmp_path_factory.mktemp("fake-gcs"))
     except EmulatorError as exc:
-        pytest.fail(str(exc), pytrace=False)
+        failure = str(exc)
+    else:
+        failure = ""
+    if failure:  # outside the except: the report shows the message once, not a chained traceback
+        pytest.fail(failure, pytrace=False)
     print(
         f"fake-gcs-server {FAKE_GCS_SERVER_VERSION} on {info['endpoint_url']}, "
         f"started in {emulator.startup_seconds:.1f} s"
@@ -274,7 +305,11 @@ def fake_gcs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
 if __name__ == "__main__":
     with tempfile.TemporaryDirectory() as tmp:
         az, az_info = start_azurite(Path(tmp) / "azurite")
-        gcs, gcs_info = start_fake_gcs(Path(tmp) / "gcs")
+        try:
+            gcs, gcs_info = start_fake_gcs(Path(tmp) / "gcs")
+        except BaseException:
+            az.stop()
+            raise
         print(f"Azurite: {az_info['storage_options']} (started in {az.startup_seconds:.1f} s)")
         print(f"fake-gcs-server: {gcs_info['storage_options']} (started in {gcs.startup_seconds:.1f} s)")
         print("Ctrl-C stops them")
@@ -285,4 +320,4 @@ if __name__ == "__main__":
         finally:
             az.stop()
             gcs.stop()
-            sys.exit(0)
+        sys.exit(0)
