@@ -155,7 +155,7 @@ def export(
     consistency: str = "LOCAL_ONE",
     fetch_size: int = 5000,
     concurrency: int = 4,
-    split_size_mb: float = 64,
+    split_size_mb: float = 16,
     npartitions: int | None = None,
     max_rows_per_second: float | None = None,
     max_records: int | None = None,
@@ -196,7 +196,9 @@ def export(
     keyspace, connection, columns, filters, writetime, ttl, consistency, fetch_size, concurrency
         As for :func:`cassandra_frames.read_cassandra`: what is read and how.
     split_size_mb : float
-        Target size of a unit (one file).
+        Target size of a unit (one file), by ``system.size_estimates``. Smaller than
+        ``read_cassandra``'s 64: a unit is held in memory while its file is written, and 16 keeps the
+        client's peak memory the same for a 1M- and a 4M-row table (docs/performance.md).
     npartitions : int, optional
         Exact number of units (files), instead of sizing them.
     max_rows_per_second : float, optional

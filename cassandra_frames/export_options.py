@@ -34,7 +34,7 @@ class ExportOptions:
     consistency: str = "LOCAL_ONE"
     fetch_size: int = 5000
     concurrency: int = 4
-    split_size_mb: float = 64
+    split_size_mb: float = 16  # a unit is in memory while its file is written: small keeps RSS flat
     npartitions: int | None = None
     max_rows_per_second: float | None = None
     max_records: int | None = None
