@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -301,3 +302,34 @@ def test_a_missing_filesystem_package_names_its_extra(monkeypatch: pytest.Monkey
     monkeypatch.setattr(fsspec.core, "url_to_fs", missing)
     with pytest.raises(NotInstalledError, match=r"'s3fs' is not installed.*cassandra-frames\[s3\]"):
         fs_for("s3://bucket/x", {})
+
+
+def test_export_report_reads_well_in_a_terminal_and_a_notebook() -> None:
+    from cassandra_frames.reports import ExportReport
+
+    ok = ExportReport(
+        operation_id="op1",
+        table="ks.t",
+        url="s3://b/out",
+        format="csv",
+        files=["s3://b/out/part-00000.csv"],
+        rows=1500,
+        bytes=3 * 2**20,
+        seconds=2.0,
+        units=4,
+        units_resumed=1,
+        checkpoint="s3://b/out/.checkpoint.json",
+        resume_call="cf.export('ks.t', 's3://b/out', resume='s3://b/out/.checkpoint.json')",
+    )
+    assert repr(ok) == (
+        "ExportReport(op1: ks.t → s3://b/out: 1,500 rows in 1 csv files, 3.0 MiB, 2.00 s (750 rows/s); "
+        "1 of 4 units resumed from the checkpoint)"
+    )
+    assert "Export completed" in ok._repr_html_()
+    failed = dataclasses.replace(ok, failed_ranges=["unit 2: could not read token range (1, 2]: <timeout>"])
+    assert not failed.ok
+    assert "  failed: unit 2: could not read token range (1, 2]: <timeout>" in repr(failed)
+    assert "  resume: cf.export(" in repr(failed)
+    html = failed._repr_html_()
+    assert "FAILED" in html
+    assert "&lt;timeout&gt;" in html  # escaped
