@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cassandra_frames import aio
 from cassandra_frames.accessor import register as _register_accessors
-from cassandra_frames.bulk import count, export, iceberg_catalog
+from cassandra_frames.bulk import count, export, iceberg_catalog, load
 from cassandra_frames.config import ConnectionConfig
 from cassandra_frames.dask import read_cassandra, to_cassandra
 from cassandra_frames.errors import (
@@ -12,6 +12,7 @@ from cassandra_frames.errors import (
     CheckpointError,
     ConnectionError,
     ExportError,
+    LoadError,
     LocalClusterError,
     NotInstalledError,
     PlanError,
@@ -19,7 +20,7 @@ from cassandra_frames.errors import (
     SchemaError,
     WriteError,
 )
-from cassandra_frames.reports import ExportReport, RejectedRow, WriteReport
+from cassandra_frames.reports import ExportReport, LoadReport, RejectedRow, WriteReport
 
 __version__ = "0.1.0"
 
@@ -32,6 +33,8 @@ __all__ = [
     "ConnectionError",
     "ExportError",
     "ExportReport",
+    "LoadError",
+    "LoadReport",
     "LocalClusterError",
     "NotInstalledError",
     "PlanError",
@@ -45,6 +48,7 @@ __all__ = [
     "count",
     "export",
     "iceberg_catalog",
+    "load",
     "read_cassandra",
     "to_cassandra",
 ]

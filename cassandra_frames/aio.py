@@ -20,10 +20,10 @@ from cassandra_frames import bulk
 from cassandra_frames.errors import CassandraFramesError
 from cassandra_frames.options import ReadOptions
 from cassandra_frames.read import plan_read
-from cassandra_frames.reports import ExportReport
+from cassandra_frames.reports import ExportReport, LoadReport
 from cassandra_frames.schema import to_pandas
 
-__all__ = ["count", "export", "read_cassandra"]
+__all__ = ["count", "export", "load", "read_cassandra"]
 
 
 async def read_cassandra(
@@ -75,3 +75,9 @@ async def export(table: str, url: str, **options: Any) -> ExportReport:
     """
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(None, functools.partial(bulk.export, table, url, **options))
+
+
+async def load(source: Any, table: str, **options: Any) -> LoadReport:
+    """:func:`cassandra_frames.load` without blocking the event loop (same keywords, same report)."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(None, functools.partial(bulk.load, source, table, **options))

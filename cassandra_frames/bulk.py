@@ -10,7 +10,7 @@ the client is sure to reach the destination's catalog (an embedded sqlite catalo
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 import pandas as pd
@@ -21,9 +21,12 @@ from cassandra_frames.errors import CassandraFramesError
 from cassandra_frames.export import ExportOptions, ExportRun, prepare_export
 from cassandra_frames.export_unit import UnitResult, run_unit
 from cassandra_frames.formats.iceberg import IcebergTarget, open_catalog
-from cassandra_frames.reports import ExportReport
+from cassandra_frames.load import LoadOptions, prepare_load
+from cassandra_frames.load_split import SplitResult, run_split
+from cassandra_frames.options import OnError, TimingOption
+from cassandra_frames.reports import ExportReport, LoadReport
 
-__all__ = ["count", "export", "iceberg_catalog"]
+__all__ = ["count", "export", "iceberg_catalog", "load"]
 
 
 def count(
@@ -106,17 +109,21 @@ def _run_limited(run: ExportRun) -> None:
         remaining -= result.rows
 
 
-def _run_on_dask(run: ExportRun) -> None:
-    """One Dask task per pending unit; each result is recorded on the client as it arrives."""
+def _run_on_dask(
+    name: str,
+    func: Callable[[Any, Any], Any],
+    job: Any,
+    items: Sequence[tuple[int, Any]],
+    record: Callable[[Any], None],
+    failed: Callable[[int, str], Any],
+) -> None:
+    """One Dask task ``func(job, item)`` per item, keys ``<name>-<index>``; each result is handed to
+    ``record`` on the client as it arrives (``failed(index, error)`` makes the result of a lost task)."""
     import dask
     from dask.delayed import delayed
 
-    name = f"export-{run.job.format}-{run.job.operation_id}"
-    tasks = [
-        delayed(run_unit, pure=False)(run.job, i, run.units[i], dask_key_name=f"{name}-{i:05d}")
-        for i in run.pending
-    ]
-    index = {t.key: i for t, i in zip(tasks, run.pending, strict=True)}
+    tasks = [delayed(func, pure=False)(job, item, dask_key_name=f"{name}-{i:05d}") for i, item in items]
+    index = {t.key: i for t, (i, _) in zip(tasks, items, strict=True)}
     client = active_client()
     if client is not None:
         from distributed import as_completed
@@ -125,20 +132,24 @@ def _run_on_dask(run: ExportRun) -> None:
         for future in as_completed(futures):  # type: ignore[no-untyped-call]
             try:
                 result = future.result()
+            except CassandraFramesError:
+                raise
             except Exception as exc:  # noqa: BLE001 — a lost worker fails its unit, not the others
-                result = UnitResult(
-                    index[future.key], error=f"unit {index[future.key]}: {type(exc).__name__}: {exc}"
-                )
-            run.record(result)
+                result = failed(index[future.key], f"{type(exc).__name__}: {exc}")
+            record(result)
         return
     from dask.callbacks import Callback
 
     def posttask(key: Any, result: Any, dsk: Any, state: Any, worker_id: Any) -> None:
         if key in index:
-            run.record(result)
+            record(result)
 
     with Callback(posttask=posttask):  # type: ignore[no-untyped-call]
         dask.compute(*tasks)  # type: ignore[attr-defined,no-untyped-call]
+
+
+def _export_unit(job: Any, item: tuple[int, Any]) -> UnitResult:
+    return run_unit(job, item[0], item[1])
 
 
 def export(
@@ -261,7 +272,14 @@ def export(
         if run.max_records is not None:
             _run_limited(run)
         elif run.pending:
-            _run_on_dask(run)
+            _run_on_dask(
+                f"export-{run.job.format}-{run.job.operation_id}",
+                _export_unit,
+                run.job,
+                [(i, (i, run.units[i])) for i in run.pending],
+                run.record,
+                lambda i, error: UnitResult(i, error=f"unit {i}: {error}"),
+            )
     except BaseException:
         run.interrupted()
         raise
@@ -299,3 +317,112 @@ def iceberg_catalog(
         identifier="any.table", catalog=catalog, warehouse=warehouse, storage_options=storage_options
     )
     return open_catalog(target)
+
+
+def load(
+    source: str | Sequence[str],
+    table: str,
+    *,
+    format: Literal["csv", "json", "parquet"] | None = None,
+    keyspace: str | None = None,
+    connection: Any = None,
+    mapping: Mapping[str, str | None] | None = None,
+    columns: Sequence[str] | None = None,
+    header: bool = True,
+    delimiter: str = ",",
+    quote: str = '"',
+    escape: str | None = None,
+    null_value: str = "",
+    nested: Literal["cql", "json"] = "cql",
+    skip_records: int = 0,
+    ttl: TimingOption = None,
+    writetime: TimingOption = None,
+    consistency: str = "LOCAL_QUORUM",
+    batch: Literal["partition", "none"] = "partition",
+    max_batch_rows: int = 50,
+    concurrency: int = 64,
+    nulls: Literal["unset", "tombstone"] = "unset",
+    on_error: OnError = "raise",
+    max_errors: int | str | None = None,
+    bad_rows_path: str | None = None,
+    max_rows_per_second: float | None = None,
+    storage_options: Mapping[str, Any] | None = None,
+    checkpoint: str | None = None,
+    resume: str | None = None,
+) -> LoadReport:
+    """Load CSV, JSON or Parquet files into a table, through the same write path as ``to_cassandra``.
+
+    One Dask task per split (a CSV/JSON file, or ~64 MiB of a Parquet file's row groups) on the active
+    scheduler. Each field is parsed by its column's CQL type (the forms ``cf.export``, cqlsh ``COPY TO``
+    and DSBulk write; docs/types.md); records that do not parse or are refused go, with ``on_error="skip"``,
+    to ``bad_rows_path`` with their file, line, column, reason and raw values.
+
+    Parameters
+    ----------
+    source : str or list of str
+        Files, directories or globs on any fsspec filesystem (``s3://b/in/*.csv.gz``); compressed text by
+        suffix (gz, bz2, xz, zst).
+    table : str
+        ``"keyspace.table"`` (or ``"table"`` with ``keyspace=``).
+    format : {"csv", "json", "parquet"}, optional
+        Default: from each file's suffix.
+    keyspace, connection
+        As for :func:`cassandra_frames.to_cassandra`.
+    mapping : mapping, optional
+        Source field → column (DSBulk's ``-m``); a field mapped to None, or left out, is ignored. Default:
+        fields map to the columns of the same name, and a field the table lacks is an error.
+    columns : list of str, optional
+        The fields of headerless CSV files, in order (with ``header=False``).
+    header, delimiter, quote, escape, null_value, skip_records
+        CSV: a header line; the delimiter; the quote; the escape character (default: doubled quotes); the
+        text of null (unquoted; a quoted empty field is an empty string); records to skip at the start.
+    nested : {"cql", "json"}
+        CSV: collections, UDTs and tuples as CQL literals or as JSON text.
+    ttl, writetime, consistency, batch, max_batch_rows, concurrency, nulls
+        As for :func:`cassandra_frames.to_cassandra` (a ttl / writetime field of the source names the
+        per-row value).
+    on_error : {"raise", "skip"}
+        ``raise``: the first bad record raises :class:`LoadError` naming file, line, column and value.
+        ``skip``: it goes to the bad-rows files and the load goes on.
+    max_errors : int or str, optional
+        With ``skip``: the load fails (:class:`LoadError`, report attached) when more rows than this (a
+        count, or a percentage like ``"1%"`` of the rows read) were rejected.
+    bad_rows_path : str, optional
+        Directory URL of the bad-rows files (``parse-NNNNN.jsonl`` per split, ``write.part-NNNNN.jsonl``).
+    max_rows_per_second : float, optional
+        Ceiling on the rows each split sends per second.
+    storage_options : mapping, optional
+        fsspec options of the sources, the bad-rows files and the checkpoint.
+    checkpoint : str, optional
+        Checkpoint file: every completed split is recorded as it completes.
+    resume : str, optional
+        Resume the load of this checkpoint: completed splits are skipped; refused when a source changed.
+
+    Returns
+    -------
+    LoadReport
+        ``rows_read = rows_written + rows_rejected + rows_not_applied``.
+
+    Raises
+    ------
+    LoadError
+        A bad record with ``on_error="raise"``, ``max_errors`` exceeded, or failed splits.
+    SchemaError, CheckpointError, ConnectionError, NotInstalledError
+        Named with what to do.
+    """
+    keywords = {k: v for k, v in locals().items() if k not in ("source", "table")}
+    options = LoadOptions(**keywords)
+    run = prepare_load(source, table, options)
+    try:
+        _run_on_dask(
+            f"load-{run.operation_id}",
+            run_split,
+            run.job,
+            [(i, run.splits[i]) for i in run.pending],
+            run.record,
+            lambda i, error: SplitResult(i, error=f"{run.splits[i].describe()}: {error}"),
+        )
+    except BaseException:
+        run.interrupted()
+        raise
+    return run.finish()

@@ -1,12 +1,13 @@
-"""The ``cassandra-frames`` command line: ``local``, ``export`` and ``count``.
+"""The ``cassandra-frames`` command line: ``local``, ``export``, ``load`` and ``count``.
 
-``export`` and ``count`` take the options a DSBulk user knows (``-h``, ``-port``, ``-u``, ``-p``, ``-k``,
-``-t``, ``-url``, ``-header``, ``-delim``, ``-nullValue``, ``-maxRecords``, ``-maxConcurrentQueries``,
-``-cl``, …) and exit with DSBulk's codes: 0 done; 1 completed with errors (failed units, resumable);
-2 aborted on too many errors (reserved: every unit is always tried); 3 aborted on a fatal error (bad
-option, unknown table, unreachable cluster, checkpoint mismatch, unwritable destination); 4 interrupted.
-Every error is one line on stderr, never a traceback. Their options are built in
-:mod:`cassandra_frames.cli_bulk`.
+``export``, ``load`` and ``count`` take the options a DSBulk user knows (``-h``, ``-port``, ``-u``, ``-p``,
+``-k``, ``-t``, ``-url``, ``-m``, ``-header``, ``-delim``, ``-nullValue``, ``-maxErrors``,
+``-maxConcurrentQueries``, ``-cl``, …) and exit with DSBulk's codes: 0 done; 1 completed with errors
+(failed units or splits, resumable; a load that rejected rows); 2 aborted on too many errors (a load past
+``-maxErrors``; an export tries every unit); 3 aborted on a fatal error (bad option, unknown table,
+unreachable cluster, checkpoint mismatch, unwritable destination, a bad row of a load without
+``-maxErrors``); 4 interrupted. Every error is one line on stderr, never a traceback. Their options are
+built in :mod:`cassandra_frames.cli_bulk`.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from cassandra_frames import bulk, cli_bulk, local
-from cassandra_frames.errors import CassandraFramesError, ExportError
-from cassandra_frames.reports import ExportReport
+from cassandra_frames.errors import CassandraFramesError, ExportError, LoadError
+from cassandra_frames.reports import ExportReport, LoadReport
 
 __all__ = [
     "ABORTED_FATAL_ERROR",
@@ -68,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     cli_bulk.add_export(sub)
+    cli_bulk.add_load(sub)
     cli_bulk.add_count(sub)
 
     loc = sub.add_parser("local", help="run a local Cassandra 5 node or ring (jars from Maven Central)")
@@ -130,10 +132,39 @@ def _local(args: argparse.Namespace) -> int:
     return 0 if all(n.up for n in nodes) else 3
 
 
+def _table(args: argparse.Namespace) -> str:
+    return f"{args.keyspace}.{args.table}" if getattr(args, "keyspace", None) else str(args.table)
+
+
+def _error(message: object) -> None:
+    print(f"cassandra-frames: error: {' '.join(str(message).split())}", file=sys.stderr)
+
+
+def _failed(summary: str, exc: Exception, argv: Sequence[str], checkpoint: str | None) -> int:
+    """Some units or splits failed: the summary, the error and how to resume (exit code 1)."""
+    print(summary)
+    _error(exc)
+    if checkpoint:
+        print(f"resume with: {cli_bulk.resume_command(argv, checkpoint)}", file=sys.stderr)
+    return COMPLETED_WITH_ERRORS
+
+
+def _interrupted(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    checkpoint = cli_bulk.checkpoint_of(args)
+    if checkpoint is not None and cli_bulk.checkpoint_exists(checkpoint, args):
+        print(
+            f"cassandra-frames: interrupted; the completed units are recorded in {checkpoint}: "
+            f"resume with: {cli_bulk.resume_command(argv, checkpoint)}",
+            file=sys.stderr,
+        )
+    else:
+        print("cassandra-frames: interrupted (no checkpoint to resume from)", file=sys.stderr)
+    return INTERRUPTED
+
+
 def _export(args: argparse.Namespace, argv: Sequence[str], tty: bool) -> int:
-    table = f"{args.keyspace}.{args.table}" if getattr(args, "keyspace", None) else args.table
     if tty:
-        print(f"exporting {table} to {args.url}…", file=sys.stderr)
+        print(f"exporting {_table(args)} to {args.url}…", file=sys.stderr)
     try:
         report = bulk.export(
             args.table, args.url, connection=cli_bulk.connection(args), **cli_bulk.keywords(args)
@@ -142,25 +173,47 @@ def _export(args: argparse.Namespace, argv: Sequence[str], tty: bool) -> int:
         failed = exc.report if isinstance(exc.report, ExportReport) else None
         if failed is None or not failed.failed_ranges:
             raise
-        print(failed.summary())
-        print(f"cassandra-frames: error: {exc}", file=sys.stderr)
-        if failed.checkpoint:
-            print(f"resume with: {cli_bulk.resume_command(argv, failed.checkpoint)}", file=sys.stderr)
-        return COMPLETED_WITH_ERRORS
+        return _failed(failed.summary(), exc, argv, failed.checkpoint)
     except KeyboardInterrupt:
-        checkpoint = cli_bulk.checkpoint_of(args)
-        if checkpoint is not None and cli_bulk.checkpoint_exists(checkpoint, args):
-            print(
-                f"cassandra-frames: interrupted; the completed units are recorded in {checkpoint}: "
-                f"resume with: {cli_bulk.resume_command(argv, checkpoint)}",
-                file=sys.stderr,
-            )
-        else:
-            print("cassandra-frames: interrupted (no checkpoint to resume from)", file=sys.stderr)
-        return INTERRUPTED
+        return _interrupted(args, argv)
     if tty:
         print(report.summary(), file=sys.stderr)
     print(report.summary())
+    return OK
+
+
+def _load(args: argparse.Namespace, argv: Sequence[str], tty: bool) -> int:
+    """1: rows rejected or splits failed; 2: more rejected than ``-maxErrors``; a bad row without it: 3."""
+    source, keywords = cli_bulk.load_keywords(args)
+    if tty:
+        print(f"loading {', '.join(args.url)} into {_table(args)}…", file=sys.stderr)
+    if "bad_rows_path" in keywords and "bad_rows_path" not in vars(args):
+        print(f"cassandra-frames: rejected rows go to {keywords['bad_rows_path']}", file=sys.stderr)
+    try:
+        report = bulk.load(source, args.table, connection=cli_bulk.connection(args), **keywords)
+    except LoadError as exc:
+        done = exc.report if isinstance(exc.report, LoadReport) else None
+        if str(exc).startswith("max_errors exceeded"):
+            if done is not None:
+                print(done.summary())
+            _error(exc)
+            return ABORTED_TOO_MANY_ERRORS
+        if done is None or not done.failed_splits:
+            raise
+        return _failed(done.summary(), exc, argv, done.checkpoint)
+    except KeyboardInterrupt:
+        return _interrupted(args, argv)
+    if tty:
+        print(report.summary(), file=sys.stderr)
+    print(report.summary())
+    if report.rows_rejected or report.failed_splits:
+        dirs = sorted({b.rsplit("/", 1)[0] for b in report.bad_rows})  # a resume's may be older ones
+        where = ", ".join(dirs) or keywords.get("bad_rows_path")
+        print(
+            f"cassandra-frames: {report.rows_rejected:,} of {report.rows_read:,} rows rejected: see {where}",
+            file=sys.stderr,
+        )
+        return COMPLETED_WITH_ERRORS
     return OK
 
 
@@ -185,14 +238,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        The exit code, DSBulk's: 0 ok, 1 completed with errors, 3 fatal error or bad usage, 4
-        interrupted. Errors print one line on stderr, never a traceback.
+        The exit code, DSBulk's: 0 ok, 1 completed with errors, 2 too many errors, 3 fatal error or bad
+        usage, 4 interrupted. Errors print one line on stderr, never a traceback.
     """
     args_list = list(sys.argv[1:] if argv is None else argv)
     try:
         args = build_parser().parse_args(args_list)
         if args.command == "export":
             return _export(args, args_list, sys.stderr.isatty())
+        if args.command == "load":
+            return _load(args, args_list, sys.stderr.isatty())
         if args.command == "count":
             return _count(args, sys.stderr.isatty())
         return _local(args)
@@ -207,7 +262,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = f"{type(exc).__name__}: {exc}"
     except Exception as exc:  # noqa: BLE001 — a command line prints one line, never a traceback
         message = f"unexpected {type(exc).__name__}: {exc}"
-    print(f"cassandra-frames: error: {' '.join(message.split())}", file=sys.stderr)
+    _error(message)
     return ABORTED_FATAL_ERROR
 
 

@@ -15,6 +15,7 @@ __all__ = [
     "CheckpointError",
     "ConnectionError",
     "ExportError",
+    "LoadError",
     "LocalClusterError",
     "NotInstalledError",
     "PlanError",
@@ -91,3 +92,12 @@ def close_matches(name: str, options: Iterable[str]) -> str:
         if lower[low] not in close:
             close.append(lower[low])
     return f"; did you mean {', '.join(repr(m) for m in close)}?" if close else ""
+
+
+class LoadError(CassandraFramesError):
+    """A load stopped: a record could not be parsed or written (with ``on_error="raise"``: file, line,
+    column and value named), ``max_errors`` was exceeded, or splits failed; ``report`` says what was done."""
+
+    def __init__(self, message: str, report: object = None) -> None:
+        super().__init__(message)
+        self.report = report

@@ -10,7 +10,7 @@ import dataclasses
 import html
 from typing import Any
 
-__all__ = ["KEEP_REJECTED", "ExportReport", "RejectedRow", "WriteReport"]
+__all__ = ["KEEP_REJECTED", "ExportReport", "LoadReport", "RejectedRow", "WriteReport"]
 
 KEEP_REJECTED = 1000
 """Rejected rows a report keeps in memory (every one of them goes to the bad-rows file)."""
@@ -235,5 +235,115 @@ class ExportReport:
         status = "completed" if self.ok else "FAILED ranges"
         return (
             f"<div><b style='color:{colour}'>Export {status}</b>: {html.escape(self.summary())}"
+            f"<table>{body}</table></div>"
+        )
+
+
+@dataclasses.dataclass
+class LoadReport:
+    """What :func:`cassandra_frames.load` did. ``rows_read = rows_written + rows_rejected +
+    rows_not_applied``, always.
+
+    Attributes
+    ----------
+    operation_id, table : str
+        The load's id (in its checkpoint) and ``keyspace.table``.
+    sources : list of str
+        Every source file.
+    rows_read, rows_written, rows_rejected, rows_not_applied : int
+        Records read; acknowledged by Cassandra; rejected (did not parse, refused, or not sent after
+        ``max_errors``), each in a bad-rows file; left alone (``if_not_exists``).
+    bytes : int
+        Bytes of the source files loaded.
+    seconds : float
+        Wall time of this run.
+    retries : int
+        Transient write failures retried.
+    bad_rows : list of str
+        The bad-rows files.
+    failed_splits : list of str
+        Splits that failed (file and error); they are redone by ``resume=``.
+    splits, splits_resumed : int
+        Splits of the load, and those found completed in the checkpoint.
+    checkpoint : str or None
+    resume_call : str
+        The Python call that resumes this load.
+    """
+
+    operation_id: str
+    table: str
+    sources: list[str] = dataclasses.field(default_factory=list)
+    rows_read: int = 0
+    rows_written: int = 0
+    rows_rejected: int = 0
+    rows_not_applied: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+    retries: int = 0
+    bad_rows: list[str] = dataclasses.field(default_factory=list)
+    failed_splits: list[str] = dataclasses.field(default_factory=list)
+    splits: int = 0
+    splits_resumed: int = 0
+    checkpoint: str | None = None
+    resume_call: str = ""
+
+    @property
+    def rows_per_s(self) -> float:
+        """Rows written per second of this run."""
+        return self.rows_written / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def ok(self) -> bool:
+        """Every split completed and no row was rejected."""
+        return not self.failed_splits and not self.rows_rejected
+
+    def summary(self) -> str:
+        """One line: how many rows from how many files, how fast, what was rejected."""
+        line = (
+            f"{len(self.sources):,} files → {self.table}: {self.rows_read:,} rows read, "
+            f"{self.rows_written:,} written, {self.rows_rejected:,} rejected in {self.seconds:.2f} s "
+            f"({self.rows_per_s:,.0f} rows/s)"
+        )
+        if self.splits_resumed:
+            line += f"; {self.splits_resumed} of {self.splits} splits resumed from the checkpoint"
+        if self.bad_rows:
+            line += f"; bad rows in {', '.join(self.bad_rows[:3])}" + (" …" if len(self.bad_rows) > 3 else "")
+        if self.failed_splits:
+            line += f"; {len(self.failed_splits)} FAILED splits"
+        return line
+
+    def __repr__(self) -> str:
+        lines = [f"LoadReport({self.operation_id}: {self.summary()})"]
+        lines += [f"  failed: {f}" for f in self.failed_splits[:10]]
+        if self.failed_splits and self.resume_call:
+            lines.append(f"  resume: {self.resume_call}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        colour = "#1a7f37" if not self.failed_splits else "#cf222e"
+        status = "completed" if not self.failed_splits else "FAILED splits"
+        rows = [
+            ("operation", self.operation_id),
+            ("table", self.table),
+            ("files", f"{len(self.sources):,}"),
+            (
+                "rows read / written / rejected",
+                f"{self.rows_read:,} / {self.rows_written:,} / {self.rows_rejected:,}",
+            ),
+            ("seconds", f"{self.seconds:.2f}"),
+            ("rows/s", f"{self.rows_per_s:,.0f}"),
+            ("retries", f"{self.retries:,}"),
+        ]
+        rows += [("bad rows", b) for b in self.bad_rows[:10]]
+        rows += [("failed", f) for f in self.failed_splits[:10]]
+        if self.checkpoint:
+            rows.append(("checkpoint", self.checkpoint))
+        body = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(k)}</th><td style='text-align:left'>"
+            f"{html.escape(v)}</td></tr>"
+            for k, v in rows
+        )
+        return (
+            f"<div><b style='color:{colour}'>Load {status}</b>: {html.escape(self.summary())}"
             f"<table>{body}</table></div>"
         )

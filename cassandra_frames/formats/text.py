@@ -31,7 +31,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cassandra_frames.cqltypes import CqlType, parse_cql_type
+from cassandra_frames.cqltypes import CqlType, parse_cql_type, quote_if_needed
 from cassandra_frames.errors import CassandraFramesError
 
 __all__ = ["Mode", "TextStyle", "duration_parts", "field_cql", "json_quote", "render", "render_cell"]
@@ -295,7 +295,7 @@ def _struct(arr: pa.Array, cql: CqlType | None, mode: Mode, style: TextStyle) ->
         elif mode == "json":
             parts += [sep + _json_name(field.name) + ":", text]
         else:
-            parts += [f"{sep}{field.name}: ", text]
+            parts += [f"{sep}{quote_if_needed(field.name)}: ", text]
     ends = ("[", "]") if is_tuple and mode == "json" else ("(", ")") if is_tuple else ("{", "}")
     return _mask(_join(ends[0], *parts, ends[1]), arr)
 

@@ -9,20 +9,22 @@ import pytest
 
 from cassandra_frames import bulk
 from cassandra_frames.cli import build_parser, main
-from cassandra_frames.cli_bulk import connection, resume_command
+from cassandra_frames.cli_bulk import connection, load_keywords, resume_command
 from cassandra_frames.config import ConnectionConfig
 from cassandra_frames.errors import (
     CassandraFramesError,
     CheckpointError,
     ConnectionError,
     ExportError,
+    LoadError,
     NotInstalledError,
     ReadError,
     SchemaError,
 )
-from cassandra_frames.reports import ExportReport
+from cassandra_frames.reports import ExportReport, LoadReport
 
 BASE = ["export", "-k", "ks", "-t", "t", "-url", "out/"]
+LOAD = ["load", "-k", "ks", "-t", "t", "-url", "in.csv"]
 
 
 def report(url: str = "out", failed: list[str] | None = None, checkpoint: str | None = None) -> ExportReport:
@@ -38,9 +40,26 @@ def report(url: str = "out", failed: list[str] | None = None, checkpoint: str | 
     )
 
 
+def load_report(
+    rejected: int = 0, failed: list[str] | None = None, checkpoint: str | None = None
+) -> LoadReport:
+    return LoadReport(
+        operation_id="op",
+        table="ks.t",
+        sources=["in.csv"],
+        rows_read=10,
+        rows_written=10 - rejected,
+        rows_rejected=rejected,
+        bad_rows=["bad/parse-00000.jsonl"] if rejected else [],
+        failed_splits=failed or [],
+        splits=1,
+        checkpoint=checkpoint,
+    )
+
+
 @pytest.fixture
 def calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple[Any, ...], dict[str, Any]]]:
-    """Every call of bulk.export / bulk.count made by the CLI (export returns a report, count 42)."""
+    """Every call of bulk.export / load / count by the CLI (export and load return a report, count 42)."""
     seen: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
 
     def fake_export(*args: Any, **kwargs: Any) -> ExportReport:
@@ -51,7 +70,12 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple[Any, ...], d
         seen.append(("count", args, kwargs))
         return 42
 
+    def fake_load(*args: Any, **kwargs: Any) -> LoadReport:
+        seen.append(("load", args, kwargs))
+        return load_report()
+
     monkeypatch.setattr(bulk, "export", fake_export)
+    monkeypatch.setattr(bulk, "load", fake_load)
     monkeypatch.setattr(bulk, "count", fake_count)
     for name in ("CASSANDRA_CONTACT_POINTS", "CASSANDRA_USERNAME", "CASSANDRA_SSL_CA", "CASSANDRA_LOCAL_DC"):
         monkeypatch.delenv(name, raising=False)
@@ -187,6 +211,155 @@ def test_count_prints_a_frame_without_its_index(
     monkeypatch.setattr(bulk, "count", lambda *a, **k: frame)
     assert main(["count", "-t", "ks.t", "--by", "host"]) == 0
     assert capsys.readouterr().out == frame.to_string(index=False) + "\n"
+
+
+# ------------------------------------------------------------------------------------------ load parsing
+
+
+def load_call(calls: list[Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    [(name, args, kwargs)] = calls
+    assert name == "load"
+    assert isinstance(kwargs.pop("connection"), ConnectionConfig)
+    return args, kwargs
+
+
+def test_every_load_flag_maps_to_its_keyword(calls: list[Any], capsys: pytest.CaptureFixture[str]) -> None:
+    argv = [
+        *["load", "-k", "ks", "-t", "t", "-url", "s3://b/in/*.csv.gz", "-url", "extra.csv", "-c", "csv"],
+        *["-m", 'a=x, b=y, "My, Field"="Col""Q"', "--header", "false", "--columns", "a,b,My, Field"],
+        *["-delim", "\\t", "-quote", "'", "-escape", "\\\\", "-nullValue", "NULL", "--nested", "json"],
+        *["-skipRecords", "2", "--maxRecords", "-1", "--maxErrors", "10", "--badRows", "s3://b/bad/"],
+        *["--maxRowsPerSecond", "500", "--checkpoint", "ck.json", "--resume", "old.json", "-cl", "quorum"],
+        *["-maxConcurrentQueries", "8", "--storage-option", "endpoint_url=http://minio:9000"],
+        *["--ttl", "3600", "--writetime", "wt", "--batch", "none", "--maxBatchRows", "20"],
+        *["--nulls", "tombstone"],
+    ]
+    assert main(argv) == 0
+    args, kwargs = load_call(calls)
+    assert args == (["s3://b/in/*.csv.gz", "extra.csv"], "t")
+    assert kwargs == {
+        "keyspace": "ks",
+        "format": "csv",
+        "mapping": {"a": "x", "b": "y", "My, Field": 'Col"Q'},
+        "header": False,
+        "columns": ["a", "b", "My", "Field"],
+        "delimiter": "\t",
+        "quote": "'",
+        "escape": "\\",
+        "null_value": "NULL",
+        "nested": "json",
+        "skip_records": 2,
+        "on_error": "skip",
+        "max_errors": 10,
+        "bad_rows_path": "s3://b/bad/",
+        "max_rows_per_second": 500.0,
+        "checkpoint": "ck.json",
+        "resume": "old.json",
+        "consistency": "QUORUM",
+        "concurrency": 8,
+        "storage_options": {"endpoint_url": "http://minio:9000"},
+        "ttl": 3600,
+        "writetime": "wt",
+        "batch": "none",
+        "max_batch_rows": 20,
+        "nulls": "tombstone",
+    }
+    captured = capsys.readouterr()
+    assert captured.out == load_report().summary() + "\n"
+    assert captured.err == ""
+
+
+def test_unset_load_flags_leave_the_library_defaults(calls: list[Any]) -> None:
+    assert main(["load", "-t", "ks.t", "--url", "in/"]) == 0
+    args, kwargs = load_call(calls)
+    assert args == ("in/", "ks.t")
+    assert kwargs == {}
+
+
+@pytest.mark.parametrize(
+    ("flags", "want"),
+    [
+        (["-m", "f1=c1,f2 = c2"], {"mapping": {"f1": "c1", "f2": "c2"}}),
+        (["-m", "0=c1, 2=c3"], {"mapping": {"0": "c1", "2": "c3"}, "columns": ["0", "1", "2"]}),
+        (
+            ["-m", "00=c1,1=c2", "--header", "false"],
+            {"mapping": {"0": "c1", "1": "c2"}, "columns": ["0", "1"], "header": False},
+        ),
+        (["-m", "c1, c2"], {"mapping": {"c1": "c1", "c2": "c2"}}),
+        (
+            ["-m", "c1, c2", "--header", "false"],
+            {"mapping": {"c1": "c1", "c2": "c2"}, "columns": ["c1", "c2"], "header": False},
+        ),
+        (
+            ["-m", "c1", "--header", "false", "--columns", "c0,c1"],
+            {"mapping": {"c1": "c1"}, "columns": ["c0", "c1"], "header": False},
+        ),
+        (["-m", '"a=b"=c, d="E,F"'], {"mapping": {"a=b": "c", "d": "E,F"}}),
+        (["-m", "x=a, 1=b"], {"mapping": {"x": "a", "1": "b"}}),
+    ],
+)
+def test_mapping_syntax(calls: list[Any], flags: list[str], want: dict[str, Any]) -> None:
+    assert main([*LOAD, *flags]) == 0
+    assert load_call(calls)[1] == {"keyspace": "ks", **want}
+
+
+@pytest.mark.parametrize(
+    ("flags", "want"),
+    [
+        (["--maxErrors", "0"], {"on_error": "raise"}),
+        (["--maxErrors", "-1", "--badRows", "bad/"], {"on_error": "skip", "bad_rows_path": "bad/"}),
+        (
+            ["-maxErrors", "5%", "--badRows", "b"],
+            {"on_error": "skip", "max_errors": "5%", "bad_rows_path": "b"},
+        ),
+        (
+            ["--maxErrors", "0.5%", "--badRows", "b"],
+            {"on_error": "skip", "max_errors": "0.5%", "bad_rows_path": "b"},
+        ),
+        (["--badRows", "b"], {"bad_rows_path": "b"}),
+        (
+            ["--ttl", "ttl_field", "--writetime", "1700000000000000"],
+            {"ttl": "ttl_field", "writetime": 1700000000000000},
+        ),
+        (["--checkpoint", "ck.json", "--resume"], {"resume": "ck.json"}),
+    ],
+)
+def test_error_limits_timing_and_resume(calls: list[Any], flags: list[str], want: dict[str, Any]) -> None:
+    assert main([*LOAD, *flags]) == 0
+    assert load_call(calls)[1] == {"keyspace": "ks", **want}
+
+
+def test_max_errors_without_bad_rows_writes_them_to_a_dated_directory(
+    calls: list[Any], capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main([*LOAD, "--maxErrors", "3"]) == 0
+    kwargs = load_call(calls)[1]
+    path = kwargs.pop("bad_rows_path")
+    assert kwargs == {"keyspace": "ks", "on_error": "skip", "max_errors": 3}
+    assert path.startswith(f"{tmp_path}/cassandra-frames-bad-rows/")
+    assert path.endswith("/")
+    assert capsys.readouterr().err == f"cassandra-frames: rejected rows go to {path}\n"
+    args = build_parser().parse_args([*LOAD, "--maxErrors", "1%"])
+    assert load_keywords(args, now=0)[1]["bad_rows_path"] == (
+        f"{tmp_path}/cassandra-frames-bad-rows/19700101-000000/"
+    )
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--maxRecords", "100"], "--maxRecords is not supported by load yet"),
+        (["--resume"], "--resume needs the checkpoint"),
+        (["-m", "0=a,1=b", "--columns", "x,y"], "-m maps fields by position: leave --columns out"),
+    ],
+)
+def test_load_options_refused_with_one_line(
+    calls: list[Any], capsys: pytest.CaptureFixture[str], flags: list[str], message: str
+) -> None:
+    assert main([*LOAD, *flags]) == 3
+    assert message in one_line_error(capsys)
+    assert calls == []
 
 
 # ------------------------------------------------------------------------------------------ connection
@@ -367,12 +540,119 @@ def test_bad_usage_exits_3_with_one_line(
     assert calls == []
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["load", "-k", "ks", "-t", "t"],  # no -url
+        ["load", "-k", "ks", "-url", "in.csv"],  # no -t
+        [*LOAD, "--format", "iceberg"],
+        [*LOAD, "-m", "a=b=c"],
+        [*LOAD, "-m", " , "],
+        [*LOAD, "--maxErrors", "many"],
+        [*LOAD, "--maxErrors", "-2"],
+        [*LOAD, "--maxErrors", "120%"],
+        [*LOAD, "--skipRecords", "x"],
+        [*LOAD, "--nulls", "empty"],
+        [*LOAD, "--overwrite"],
+    ],
+)
+def test_bad_load_usage_exits_3_with_one_line(
+    calls: list[Any], capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    assert main(argv) == 3
+    assert "--help" in one_line_error(capsys)
+    assert calls == []
+
+
+def test_load_with_rejected_rows_exits_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    done = load_report(rejected=2)
+    monkeypatch.setattr(bulk, "load", lambda *a, **k: done)
+    assert main([*LOAD, "--maxErrors", "10", "--badRows", "bad/"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == done.summary() + "\n"
+    assert captured.err == "cassandra-frames: 2 of 10 rows rejected: see bad\n"
+
+
+def test_load_past_max_errors_exits_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    done = load_report(rejected=5)
+    message = "max_errors exceeded: 5 of 10 rows rejected (allowed 1); every rejected row is in bad/p.jsonl"
+    fail_with(monkeypatch, LoadError(message, done), "load")
+    assert main([*LOAD, "--maxErrors", "1", "--badRows", "bad/"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == done.summary() + "\n"
+    assert captured.err == f"cassandra-frames: error: {message}\n"
+
+
+def test_load_with_failed_splits_exits_1_with_the_resume_command(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    done = load_report(failed=["in.csv: ReadTimeout"], checkpoint="ck.json")
+    fail_with(
+        monkeypatch,
+        LoadError("1 of 1 splits of the load into ks.t failed (in.csv: ReadTimeout)", done),
+        "load",
+    )
+    assert main([*LOAD, "-u", "al", "-p", "pw", "--checkpoint", "ck.json", "-m", "a=b"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == done.summary() + "\n"
+    assert captured.err.splitlines() == [
+        "cassandra-frames: error: 1 of 1 splits of the load into ks.t failed (in.csv: ReadTimeout)",
+        "resume with: cassandra-frames load -k ks -t t -url in.csv -u al -m a=b --resume ck.json",
+    ]
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        LoadError("in.csv, line 3, column 'v', value 'x': not an int; fix the source, or pass …"),
+        LoadError("a record could not be written", load_report()),
+        SchemaError("table ks.t does not exist"),
+        CheckpointError("source file in.csv changed since the checkpoint 'ck.json' was written"),
+        CassandraFramesError("a file without a header needs columns=[…], its fields in order"),
+        FileNotFoundError(2, "No such file", "in.csv"),
+    ],
+)
+def test_fatal_load_errors_exit_3_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], exc: Exception
+) -> None:
+    fail_with(monkeypatch, exc, "load")
+    assert main(LOAD) == 3
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1
+    assert captured.err.startswith("cassandra-frames: error: ")
+    assert str(exc).split(";")[0] in captured.err
+
+
+def test_interrupted_load_exits_4(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    fail_with(monkeypatch, KeyboardInterrupt(), "load")
+    assert main(LOAD) == 4
+    assert capsys.readouterr().err == "cassandra-frames: interrupted (no checkpoint to resume from)\n"
+    checkpoint = tmp_path / "ck.json"
+    checkpoint.write_text("{}")
+    assert main([*LOAD, "--checkpoint", str(checkpoint)]) == 4
+    err = capsys.readouterr().err
+    assert f"resume with: cassandra-frames load -k ks -t t -url in.csv --resume {checkpoint}" in err
+
+
 def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["export", "--help"]) == 0
     out = capsys.readouterr().out
     assert "-h HOSTS, --hosts HOSTS" in out
     assert "-maxConcurrentQueries" in out
     assert main(["count", "--help"]) == 0
+    capsys.readouterr()
+    assert main(["load", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "-m MAPPING, --mapping MAPPING" in out
+    assert "-maxErrors N|P%, --maxErrors N|P%" in out
+    assert "default LOCAL_QUORUM" in out
 
 
 def test_progress_lines_on_a_terminal(
@@ -385,6 +665,10 @@ def test_progress_lines_on_a_terminal(
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False, raising=False)
     assert main(BASE) == 0
     assert capsys.readouterr().err == ""
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    assert main([*LOAD, "-url", "more/"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == ["loading in.csv, more/ into ks.t…", captured.out.strip()]
 
 
 def test_resume_command_drops_the_password_and_one_off_flags() -> None:
