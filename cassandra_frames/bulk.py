@@ -323,7 +323,7 @@ def load(
     source: str | Sequence[str],
     table: str,
     *,
-    format: Literal["csv", "json", "parquet"] | None = None,
+    format: Literal["csv", "json", "parquet", "iceberg"] | None = None,
     keyspace: str | None = None,
     connection: Any = None,
     mapping: Mapping[str, str | None] | None = None,
@@ -349,6 +349,10 @@ def load(
     storage_options: Mapping[str, Any] | None = None,
     checkpoint: str | None = None,
     resume: str | None = None,
+    catalog: Mapping[str, str] | None = None,
+    warehouse: str | None = None,
+    snapshot_id: int | None = None,
+    row_filter: str | None = None,
 ) -> LoadReport:
     """Load CSV, JSON or Parquet files into a table, through the same write path as ``to_cassandra``.
 
@@ -361,18 +365,20 @@ def load(
     ----------
     source : str or list of str
         Files, directories or globs on any fsspec filesystem (``s3://b/in/*.csv.gz``); compressed text by
-        suffix (gz, bz2, xz, zst).
+        suffix (gz, bz2, xz, zst). For ``format="iceberg"``: the table identifier (``"namespace.table"``).
     table : str
         ``"keyspace.table"`` (or ``"table"`` with ``keyspace=``).
-    format : {"csv", "json", "parquet"}, optional
-        Default: from each file's suffix.
+    format : {"csv", "json", "parquet", "iceberg"}, optional
+        Default: from each file's suffix. ``"iceberg"`` reads an Iceberg table through pyiceberg, one split
+        per data file of the scan.
     keyspace, connection
         As for :func:`cassandra_frames.to_cassandra`.
     mapping : mapping, optional
         Source field → column (DSBulk's ``-m``); a field mapped to None, or left out, is ignored. Default:
         fields map to the columns of the same name, and a field the table lacks is an error.
     columns : list of str, optional
-        The fields of headerless CSV files, in order (with ``header=False``).
+        The fields of headerless CSV files, in order (with ``header=False``); for Iceberg, the columns to
+        read.
     header, delimiter, quote, escape, null_value, skip_records
         CSV: a header line; the delimiter; the quote; the escape character (default: doubled quotes); the
         text of null (unquoted; a quoted empty field is an empty string); records to skip at the start.
@@ -397,6 +403,13 @@ def load(
         Checkpoint file: every completed split is recorded as it completes.
     resume : str, optional
         Resume the load of this checkpoint: completed splits are skipped; refused when a source changed.
+    catalog, warehouse
+        Iceberg: pyiceberg catalog properties, or the embedded catalog's warehouse (as for
+        :func:`export`).
+    snapshot_id : int, optional
+        Iceberg: the snapshot to read (default: the current one, fixed when the load starts).
+    row_filter : str, optional
+        Iceberg: a pyiceberg row filter (``"year = 2013"``), pushed down to the scan.
 
     Returns
     -------

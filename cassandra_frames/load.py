@@ -28,7 +28,10 @@ from cassandra_frames.errors import (
     SchemaError,
     close_matches,
 )
-from cassandra_frames.load_sources import CsvSettings, Split, field_names, list_sources, splits_of
+from cassandra_frames.formats.iceberg import IcebergTarget
+from cassandra_frames.formats.iceberg_read import IcebergScan, plan_scan
+from cassandra_frames.formats.iceberg_read import field_names as iceberg_fields
+from cassandra_frames.load_sources import CsvSettings, Source, Split, field_names, list_sources, splits_of
 from cassandra_frames.load_split import LoadJob, SplitResult
 from cassandra_frames.options import OnError, TimingOption, WriteOptions
 from cassandra_frames.reports import LoadReport
@@ -42,7 +45,7 @@ __all__ = ["LoadOptions", "LoadRun", "prepare_load"]
 class LoadOptions:
     """Every keyword of :func:`cassandra_frames.load` (see it for what each one does)."""
 
-    format: Literal["csv", "json", "parquet"] | None = None
+    format: Literal["csv", "json", "parquet", "iceberg"] | None = None
     keyspace: str | None = None
     connection: Any = None
     mapping: Mapping[str, str | None] | None = None
@@ -68,17 +71,28 @@ class LoadOptions:
     storage_options: Mapping[str, Any] | None = None
     checkpoint: str | None = None
     resume: str | None = None
+    catalog: Mapping[str, str] | None = None
+    warehouse: str | None = None
+    snapshot_id: int | None = None
+    row_filter: str | None = None
 
     def __post_init__(self) -> None:
-        if self.format not in (None, "csv", "json", "parquet"):
-            raise CassandraFramesError(f"unknown load format {self.format!r}: choose csv, json or parquet")
+        if self.format not in (None, "csv", "json", "parquet", "iceberg"):
+            raise CassandraFramesError(
+                f"unknown load format {self.format!r}: choose csv, json, parquet or iceberg"
+            )
+        iceberg_only = (self.catalog, self.warehouse, self.snapshot_id, self.row_filter)
+        if self.format != "iceberg" and any(v is not None for v in iceberg_only):
+            raise CassandraFramesError(
+                "catalog=, warehouse=, snapshot_id= and row_filter= apply to format='iceberg'"
+            )
         if self.on_error == "skip" and self.bad_rows_path is None:
             raise CassandraFramesError(
                 "on_error='skip' needs bad_rows_path= (a directory URL): every rejected row goes there"
             )
         if self.skip_records < 0:
             raise CassandraFramesError(f"skip_records must be at least 0, not {self.skip_records}")
-        if not self.header and not self.columns:
+        if not self.header and not self.columns and self.format != "iceberg":
             raise CassandraFramesError("a file without a header needs columns=[…], its fields in order")
         if self.max_rows_per_second is not None and not self.max_rows_per_second > 0:
             raise CassandraFramesError(
@@ -258,11 +272,25 @@ def prepare_load(urls: str | Sequence[str], table: str, options: LoadOptions) ->
         ``resume=`` with another table, other options, or sources that changed (the file named).
     """
     keyspace, name = split_table_name(table, options.keyspace)
-    sources = list_sources(urls, options.storage_options)
-    splits = splits_of(sources, options.format, options.storage_options)
+    scan: IcebergScan | None = None
+    if options.format == "iceberg":
+        if not isinstance(urls, str):
+            raise CassandraFramesError(
+                "an Iceberg load reads one table: pass its identifier ('namespace.table')"
+            )
+        target = IcebergTarget(urls, options.catalog, options.warehouse, options.storage_options)
+        scan = IcebergScan(
+            target, options.snapshot_id, options.row_filter, tuple(options.columns or ()) or None
+        )
+        scan, files = plan_scan(scan)
+        sources = [Source(path, size, f"snapshot={scan.snapshot_id}") for path, size in files]
+        splits = [Split(i, s, "iceberg") for i, s in enumerate(sources)]
+    else:
+        sources = list_sources(urls, options.storage_options)
+        splits = splits_of(sources, options.format, options.storage_options)
     csv = CsvSettings(
         header=options.header,
-        columns=tuple(options.columns) if options.columns else None,
+        columns=tuple(options.columns) if options.columns and scan is None else None,
         delimiter=options.delimiter,
         quote=options.quote,
         escape=options.escape,
@@ -271,7 +299,9 @@ def prepare_load(urls: str | Sequence[str], table: str, options: LoadOptions) ->
     )
     ref, session = resolve_connection(options.connection)
     info = catalog.table_info(session, keyspace, name)
-    names = field_names(splits, csv, options.storage_options)
+    names = (
+        list(iceberg_fields(scan)) if scan is not None else field_names(splits, csv, options.storage_options)
+    )
     pairs = _fields(info, names, options)
     timing = tuple(n for o in (options.ttl, options.writetime) for n in _timing_names(o))
     arrow = pa.schema(
@@ -296,6 +326,7 @@ def prepare_load(urls: str | Sequence[str], table: str, options: LoadOptions) ->
         storage_options=dict(options.storage_options or {}),
         bad_rows_path=options.bad_rows_path,
         max_rows_per_second=options.max_rows_per_second,
+        iceberg=scan,
     )
     source_ids = [s.identity() for s in sources]
     identity: dict[str, Any] = {
@@ -305,6 +336,7 @@ def prepare_load(urls: str | Sequence[str], table: str, options: LoadOptions) ->
         "csv": dataclasses.asdict(csv),
         "mapping": dict(pairs),
         "nested": options.nested,
+        "iceberg": [urls, scan.snapshot_id, options.row_filter] if scan is not None else None,
         "schema": [[c.name, c.cql_type] for c in info.columns],
     }
     checkpoint: Checkpoint | None = None

@@ -21,6 +21,7 @@ import pyarrow as pa
 from cassandra_frames.errors import CassandraFramesError
 from cassandra_frames.export_unit import fs_for
 from cassandra_frames.formats import compression_from_path, format_from_path
+from cassandra_frames.formats.iceberg_read import IcebergScan, read_data_file
 
 __all__ = [
     "CsvSettings",
@@ -370,10 +371,22 @@ def _read_parquet(split: Split, storage_options: Mapping[str, Any]) -> Iterator[
             row += batch.num_rows
 
 
+def _read_iceberg(split: Split, scan: IcebergScan) -> Iterator[RawBatch]:
+    row = 1
+    for batch in read_data_file(scan, split.source.url, BATCH_ROWS):
+        yield RawBatch(pa.Table.from_batches([batch]), list(range(row, row + batch.num_rows)))
+        row += batch.num_rows
+
+
 def read_split(
-    split: Split, csv: CsvSettings, storage_options: Mapping[str, Any] | None = None
+    split: Split,
+    csv: CsvSettings,
+    storage_options: Mapping[str, Any] | None = None,
+    iceberg: IcebergScan | None = None,
 ) -> Iterator[RawBatch]:
     """The records of ``split`` in batches (see :class:`RawBatch`).
+
+    ``iceberg`` is the scan an Iceberg split belongs to.
 
     Raises
     ------
@@ -381,6 +394,10 @@ def read_split(
         The file cannot be read at all (named); malformed records are in ``RawBatch.bad`` instead.
     """
     storage = dict(storage_options or {})
+    if split.format == "iceberg":
+        if iceberg is None:
+            raise CassandraFramesError(f"{split.describe()}: an Iceberg split needs its scan")
+        return _read_iceberg(split, iceberg)
     if split.format == "csv":
         return _read_csv(split, csv, storage)
     if split.format == "json":

@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from cassandra_frames.badrows import BadRowSink
 from cassandra_frames.errors import CassandraFramesError, LoadError
+from cassandra_frames.formats.iceberg_read import IcebergScan
 from cassandra_frames.load_sources import CsvSettings, RawBatch, Split, read_split
 from cassandra_frames.reports import RejectedRow
 from cassandra_frames.write import write_chunks
@@ -58,6 +59,7 @@ class LoadJob:
     storage_options: Mapping[str, Any]
     bad_rows_path: str | None
     max_rows_per_second: float | None = None
+    iceberg: IcebergScan | None = None
 
     def bad_file(self, split: Split) -> str | None:
         """The file of the records of ``split`` that did not parse."""
@@ -146,7 +148,7 @@ def run_split(job: LoadJob, split: Split) -> SplitResult:
 
     def chunks() -> Iterator[pa.Table]:
         sent = 0
-        for raw in read_split(split, job.csv, job.storage_options):
+        for raw in read_split(split, job.csv, job.storage_options, job.iceberg):
             counts["read"] += len(raw.lines) + len(raw.bad)
             _malformed(raw, split, sink, counts, raise_first)
             typed, errors = _parse(job, split, raw.table)

@@ -1,9 +1,8 @@
 """Iceberg target of ``export``: schema mapping, data files and one atomic commit.
 
-The export writes each unit of work as one Parquet file under the table's data location (on any Dask
-worker: nothing here holds a connection) and then makes them visible together with one
-``Table.add_files`` call, which creates exactly one snapshot. The snapshot records the operation id in its
-summary, so a rerun of the commit after a crash finds it and commits nothing twice.
+The export writes each unit as one Parquet file under the table's data location (on any Dask worker:
+nothing here holds a connection), then makes them all visible with one ``Table.add_files`` call: exactly
+one snapshot, whose summary records the operation id, so a rerun of the commit commits nothing twice.
 
 pyiceberg is imported inside the functions that need it; a missing one raises NotInstalledError naming
 the ``iceberg`` extra. docs/types.md ("In Iceberg tables") explains each type choice.
@@ -25,6 +24,7 @@ import numpy as np
 import pyarrow as pa
 
 from cassandra_frames.errors import CassandraFramesError, NotInstalledError, SchemaError, WriteError
+from cassandra_frames.formats.parquet import readable_statistics
 
 if TYPE_CHECKING:  # pyiceberg is imported only where it is used
     from pyiceberg.catalog import Catalog
@@ -453,7 +453,7 @@ def write_data_file(table: pa.Table, path: str, target: IcebergTarget) -> int:
     if isinstance(fs, LocalFileSystem):
         fs.makedirs(posixpath.dirname(stripped), exist_ok=True)
     with fs.open(stripped, "wb") as fh:
-        pq.write_table(table, fh, compression="zstd")
+        pq.write_table(table, fh, compression="zstd", write_statistics=readable_statistics(table))
         size: int = fh.tell()
     return size
 

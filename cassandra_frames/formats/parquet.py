@@ -19,7 +19,7 @@ from cassandra_frames.formats.text import duration_parts
 if TYPE_CHECKING:
     from cassandra_frames.formats import FormatOptions
 
-__all__ = ["DURATION_STRUCT", "ParquetFormatWriter", "parquet_schema"]
+__all__ = ["DURATION_STRUCT", "ParquetFormatWriter", "parquet_schema", "readable_statistics"]
 
 DURATION_STRUCT = pa.struct([("months", pa.int32()), ("days", pa.int32()), ("nanoseconds", pa.int64())])
 """How a ``duration`` is stored in Parquet."""
@@ -135,3 +135,30 @@ class ParquetFormatWriter:
     def close(self) -> None:
         """Write the footer (a file with no rows is still valid); the file object stays open."""
         self._writer.close()
+
+
+_PY_MIN_MS, _PY_MAX_MS = -62135596800000, 253402300799999  # what datetime.datetime can hold
+_PY_MIN_DAY, _PY_MAX_DAY = -719162, 2932896
+
+
+def readable_statistics(table: pa.Table) -> list[str]:
+    """The top-level primitive columns whose Parquet min/max statistics a reader can turn into Python
+    values: dates and timestamps only when every value lies in years 1–9999 (pyiceberg's ``add_files``
+    reads the statistics as ``datetime`` objects and fails beyond them). Nested columns get none."""
+    import pyarrow.compute as pc
+
+    out = []
+    for field in table.schema:
+        t = field.type
+        if pa.types.is_nested(t) or pa.types.is_interval(t):
+            continue
+        if pa.types.is_timestamp(t) or pa.types.is_date(t):
+            raw = table.column(field.name).cast(pa.int64() if pa.types.is_timestamp(t) else pa.int32())
+            if pa.types.is_timestamp(t):
+                raw = pc.divide(raw, {"s": 1 / 1000, "ms": 1, "us": 1000, "ns": 1_000_000}[t.unit])
+            low, high = (_PY_MIN_MS, _PY_MAX_MS) if pa.types.is_timestamp(t) else (_PY_MIN_DAY, _PY_MAX_DAY)
+            extremes = pc.min_max(raw).as_py()
+            if extremes["min"] is not None and not low <= extremes["min"] <= extremes["max"] <= high:
+                continue
+        out.append(field.name)
+    return out

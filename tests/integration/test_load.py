@@ -320,3 +320,44 @@ def test_load_on_a_two_worker_distributed_cluster(
     report = cf.load(str(tmp_path / "src"), f"{ks}.copy", connection=cassandra_config)
     assert report.rows_written == len(rows)
     assert _rows(cassandra_session, f"{ks}.copy") == rows
+
+
+def test_iceberg_table_loads_back_with_a_snapshot_a_filter_and_columns(
+    cassandra_session: Any,
+    cassandra_config: ConnectionConfig,
+    loaded: tuple[Any, str],  # noqa: F811 — the fixture imported above
+    numbers: tuple[str, list[Any]],
+    tmp_path: Path,
+) -> None:
+    session, ks = loaded
+    wh = str(tmp_path / "wh")
+    expected = read(session, ks, "MyTable").sort_by([("ck", "ascending")])
+    session.execute(DDL[2].replace('"MyTable"', '"IceCopy"').format(ks=ks), timeout=60)
+    cf.export(f"{ks}.MyTable", "every.types", format="iceberg", warehouse=wh, connection=cassandra_config)
+    report = cf.load(
+        "every.types", f"{ks}.IceCopy", format="iceberg", warehouse=wh, connection=cassandra_config
+    )
+    assert report.rows_written == expected.num_rows
+    got = read(session, ks, "IceCopy").sort_by([("ck", "ascending")])
+    for name in expected.column_names:
+        assert as_python(got[name]) == as_python(expected[name]), name
+
+    nks, rows = numbers
+    first = cf.export(f"{nks}.nums", "n.nums", format="iceberg", warehouse=wh, connection=cassandra_config)
+    cassandra_session.execute(f"INSERT INTO {nks}.nums (pk, ck, v) VALUES (1, 99999, 'later')")
+    cf.export(
+        f"{nks}.nums", "n.nums", format="iceberg", warehouse=wh, mode="append", connection=cassandra_config
+    )
+    report = cf.load(
+        "n.nums",
+        f"{nks}.copy",
+        format="iceberg",
+        warehouse=wh,
+        snapshot_id=first.snapshot_id,  # the first export only: 'later' is not in it
+        row_filter="pk < 10",
+        columns=["pk", "ck"],
+        connection=cassandra_config,
+    )
+    want = sorted((pk, ck, None) for pk, ck, _ in rows if pk < 10)
+    assert report.rows_written == len(want)
+    assert _rows(cassandra_session, f"{nks}.copy") == want

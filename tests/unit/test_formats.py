@@ -527,3 +527,19 @@ def test_uuid_and_far_dates_sliced(tmp_path: Any) -> None:
 
 def iter_lines(raw: bytes) -> Iterator[str]:
     yield from raw.decode().splitlines()
+
+
+def test_statistics_only_where_readers_can_read_them() -> None:
+    from cassandra_frames.formats.parquet import readable_statistics
+
+    table = pa.table(
+        {
+            "n": pa.array([1, 2]),
+            "ts_ok": pa.array([0, 1_000], pa.timestamp("ms", tz="UTC")),
+            "ts_far": pa.array([0, 253402300800000], pa.timestamp("ms", tz="UTC")),  # year 10000
+            "d_far": pa.array([-800_000, 0], pa.date32()),  # before year 1
+            "d_null": pa.array([None, None], pa.date32()),
+            "l": pa.array([[1], [2]]),
+        }
+    )
+    assert readable_statistics(table) == ["n", "ts_ok", "d_null"]
