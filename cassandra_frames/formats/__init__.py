@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
-from typing import TYPE_CHECKING, BinaryIO, Literal, Protocol, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal, Protocol, cast
 
 import pyarrow as pa
 
@@ -235,9 +235,37 @@ def open_output(fs: fsspec.AbstractFileSystem, path: str, options: FormatOptions
         The compression library (``zstandard`` for zstd) is missing.
     """
     _check_codec(options)
+    raw = fs.open(path, "wb")
     if options.format == "parquet" or options.compression is None:
-        return cast(BinaryIO, fs.open(path, "wb"))
-    return cast(BinaryIO, fs.open(path, "wb", compression=options.compression))
+        return cast(BinaryIO, raw)
+    from fsspec.compression import compr
+
+    return cast(BinaryIO, _ClosingBoth(compr[options.compression](raw, mode="w"), raw))
+
+
+class _ClosingBoth:
+    """A compressor over a file that, closed, closes the file too (Python's GzipFile, BZ2File … leave a
+    file object they were given open: on an object store its upload would never complete)."""
+
+    def __init__(self, outer: Any, inner: Any) -> None:
+        self._outer = outer
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._outer, name)
+
+    def __enter__(self) -> _ClosingBoth:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        try:
+            self._outer.close()
+        finally:
+            if not getattr(self._inner, "closed", False):  # zstandard's writer closes it itself
+                self._inner.close()
 
 
 class FormatWriter(Protocol):

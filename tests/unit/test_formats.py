@@ -543,3 +543,29 @@ def test_statistics_only_where_readers_can_read_them() -> None:
         }
     )
     assert readable_statistics(table) == ["n", "ts_ok", "d_null"]
+
+
+@pytest.mark.parametrize("codec", ["gzip", "bz2", "xz", "zstd"])
+def test_closing_a_compressed_output_completes_the_file_underneath(codec: str) -> None:
+    """Python's compressors leave the file they were given open; on an object store the upload of an
+    unclosed file never completes. Closing our output closes the file underneath."""
+    import io
+
+    from cassandra_frames.formats import FormatOptions, open_output
+
+    class Upload(io.BytesIO):
+        def close(self) -> None:
+            self.stored = self.getvalue()
+            super().close()
+
+    class Store:
+        def open(self, path: str, mode: str) -> Upload:
+            self.file = Upload()
+            return self.file
+
+    store = Store()
+    f = open_output(store, "x.csv", FormatOptions(format="csv", compression=codec))  # type: ignore[arg-type]
+    f.write(b"a\n1\n")
+    f.close()
+    assert store.file.closed
+    assert store.file.stored  # the compressed bytes were all there when it closed
