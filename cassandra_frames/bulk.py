@@ -396,7 +396,7 @@ def load(
     bad_rows_path : str, optional
         Directory URL of the bad-rows files (``parse-NNNNN.jsonl`` per split, ``write.part-NNNNN.jsonl``).
     max_rows_per_second : float, optional
-        Ceiling on the rows each split sends per second.
+        Ceiling on the rows sent per second, over the whole load (shared by the worker processes).
     storage_options : mapping, optional
         fsspec options of the sources, the bad-rows files and the checkpoint.
     checkpoint : str, optional
@@ -425,7 +425,7 @@ def load(
     """
     keywords = {k: v for k, v in locals().items() if k not in ("source", "table")}
     options = LoadOptions(**keywords)
-    run = prepare_load(source, table, options)
+    run = prepare_load(source, table, options, processes=_processes())
     try:
         _run_on_dask(
             f"load-{run.operation_id}",

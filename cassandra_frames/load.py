@@ -136,7 +136,7 @@ def _fields(table: TableInfo, names: Sequence[str], options: LoadOptions) -> lis
                 f"{close_matches(unknown[0], table.column_names)}: map them with mapping={{field: column}}, "
                 "or to None to ignore them"
             )
-        pairs = [(n, n) for n in names]
+        pairs = [(n, n) for n in names if n not in timing]
     for field, column in pairs:
         if not table.has_column(column):
             raise SchemaError(
@@ -261,8 +261,13 @@ def _check_sources(checkpoint: Checkpoint, now: list[list[Any]]) -> None:
         raise CheckpointError(f"source file {added[0]} is new since the checkpoint {checkpoint.path!r}")
 
 
-def prepare_load(urls: str | Sequence[str], table: str, options: LoadOptions) -> LoadRun:
+def prepare_load(
+    urls: str | Sequence[str], table: str, options: LoadOptions, *, processes: int = 1
+) -> LoadRun:
     """Plan (or resume) a load: sources, splits, the field mapping, the write plan, the checkpoint.
+
+    ``processes`` is the number of worker processes that will load (``max_rows_per_second`` is shared
+    among them).
 
     Raises
     ------
@@ -325,7 +330,7 @@ def prepare_load(urls: str | Sequence[str], table: str, options: LoadOptions) ->
         nested=options.nested,
         storage_options=dict(options.storage_options or {}),
         bad_rows_path=options.bad_rows_path,
-        max_rows_per_second=options.max_rows_per_second,
+        max_rows_per_second=options.max_rows_per_second / processes if options.max_rows_per_second else None,
         iceberg=scan,
     )
     source_ids = [s.identity() for s in sources]

@@ -10,9 +10,10 @@ bad-rows files and upserts the same rows again, which is why a resume duplicates
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 from collections.abc import Iterator, Mapping
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import pyarrow as pa
 
@@ -144,10 +145,9 @@ def run_split(job: LoadJob, split: Split) -> SplitResult:
     lines: list[int] = []
     counts = {"read": 0, "parse_rejected": 0}
     raise_first = job.plan.on_error == "raise"
-    rate = job.max_rows_per_second
+    throttle = _Throttle.get(job.max_rows_per_second) if job.max_rows_per_second else None
 
     def chunks() -> Iterator[pa.Table]:
-        sent = 0
         for raw in read_split(split, job.csv, job.storage_options, job.iceberg):
             counts["read"] += len(raw.lines) + len(raw.bad)
             _malformed(raw, split, sink, counts, raise_first)
@@ -174,11 +174,8 @@ def run_split(job: LoadJob, split: Split) -> SplitResult:
                 lines.extend(raw.lines)
             if typed.num_rows:
                 yield typed
-                sent += typed.num_rows
-                if rate:
-                    ahead = sent / rate - (time.perf_counter() - start)
-                    if ahead > 0:
-                        time.sleep(ahead)
+                if throttle is not None:
+                    throttle.take(typed.num_rows)
 
     try:
         report = write_chunks(
@@ -206,6 +203,33 @@ def run_split(job: LoadJob, split: Split) -> SplitResult:
         seconds=time.perf_counter() - start,
         bad_rows=tuple(parse_files + report.bad_rows_path),
     )
+
+
+class _Throttle:
+    """A token bucket of ``rate`` rows per second, one second deep, shared by every split of one process
+    (the load divides its ``max_rows_per_second`` among the worker processes)."""
+
+    _buckets: ClassVar[dict[float, _Throttle]] = {}
+    _lock = threading.Lock()
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self.tokens = rate
+        self.stamp = time.monotonic()
+
+    @classmethod
+    def get(cls, rate: float) -> _Throttle:
+        with cls._lock:
+            return cls._buckets.setdefault(rate, cls(rate))
+
+    def take(self, rows: int) -> None:
+        with self._lock:
+            now = time.monotonic()
+            self.tokens = min(self.rate, self.tokens + (now - self.stamp) * self.rate) - rows
+            self.stamp = now
+            wait = -self.tokens / self.rate if self.tokens < 0 else 0.0
+        if wait:
+            time.sleep(wait)
 
 
 def _as_text(table: pa.Table) -> pa.Table:

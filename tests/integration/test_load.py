@@ -295,7 +295,7 @@ import sys
 import cassandra_frames as cf
 from cassandra_frames.config import ConnectionConfig
 src, table, ckpt, resume = sys.argv[1:5]
-cf.load(src, table, max_rows_per_second=4000, connection=ConnectionConfig.from_env(),
+cf.load(src, table, max_rows_per_second=1000, connection=ConnectionConfig.from_env(),
         **({"resume": ckpt} if resume == "1" else {"checkpoint": ckpt}))
 """
 
@@ -386,3 +386,29 @@ def test_iceberg_table_loads_back_with_a_snapshot_a_filter_and_columns(
     want = sorted((pk, ck, None) for pk, ck, _ in rows if pk < 10)
     assert report.rows_written == len(want)
     assert _rows(cassandra_session, f"{nks}.copy") == want
+
+
+def test_per_row_ttl_and_writetime_fields_and_a_counter_table(
+    cassandra_session: Any, cassandra_config: ConnectionConfig, keyspace: str, tmp_path: Path
+) -> None:
+    s = cassandra_session
+    s.execute(f"CREATE TABLE {keyspace}.t (pk int, ck int, v text, PRIMARY KEY (pk, ck))")
+    s.execute(f"CREATE TABLE {keyspace}.c (pk int PRIMARY KEY, hits counter)")
+    (tmp_path / "t.csv").write_text(
+        "pk,ck,v,expires,written\n1,1,a,1000,1700000000000000\n1,2,b,2000,1700000000000001\n"
+    )
+    cf.load(
+        str(tmp_path / "t.csv"),
+        f"{keyspace}.t",
+        ttl="expires",
+        writetime={"v": "written"},
+        connection=cassandra_config,
+    )
+    got = sorted(tuple(r) for r in s.execute(f"SELECT ck, v, TTL(v), WRITETIME(v) FROM {keyspace}.t"))
+    assert [(ck, v, wt) for ck, v, _, wt in got] == [(1, "a", 1700000000000000), (2, "b", 1700000000000001)]
+    assert 900 < got[0][2] <= 1000
+    assert 1900 < got[1][2] <= 2000
+    (tmp_path / "c.csv").write_text("pk,hits\n1,5\n2,7\n")
+    for _ in range(2):  # a counter load adds
+        cf.load(str(tmp_path / "c.csv"), f"{keyspace}.c", connection=cassandra_config)
+    assert sorted(tuple(r) for r in s.execute(f"SELECT pk, hits FROM {keyspace}.c")) == [(1, 10), (2, 14)]
