@@ -261,6 +261,49 @@ def _check_sources(checkpoint: Checkpoint, now: list[list[Any]]) -> None:
         raise CheckpointError(f"source file {added[0]} is new since the checkpoint {checkpoint.path!r}")
 
 
+_SHAPING: tuple[str, ...] = (
+    "format",
+    "mapping",
+    "columns",
+    "header",
+    "delimiter",
+    "quote",
+    "escape",
+    "null_value",
+    "nested",
+)
+_SHAPING += (
+    "skip_records",
+    "ttl",
+    "writetime",
+    "on_error",
+    "max_errors",
+    "bad_rows_path",
+    "catalog",
+    "warehouse",
+)
+_SHAPING += ("snapshot_id", "row_filter", "storage_options")
+
+
+def _resume_call(urls: str | Sequence[str], table: str, options: LoadOptions, ckpt: str | None) -> str:
+    """The call that resumes this load: the options it was made with (other than defaults; secret values
+    of storage options and catalog properties hidden)."""
+    if ckpt is None:
+        return ""
+    defaults = LoadOptions()
+    args = ""
+    for key in _SHAPING:
+        value = getattr(options, key)
+        if value != getattr(defaults, key):
+            if isinstance(value, Mapping) and key in ("storage_options", "catalog"):
+                value = {
+                    k: "…" if any(w in k.lower() for w in ("secret", "key", "token", "password")) else v
+                    for k, v in value.items()
+                }
+            args += f", {key}={value!r}"
+    return f"cf.load({urls!r}, {table!r}{args}, resume={ckpt!r})"
+
+
 def prepare_load(
     urls: str | Sequence[str], table: str, options: LoadOptions, *, processes: int = 1
 ) -> LoadRun:
@@ -371,5 +414,5 @@ def prepare_load(
         checkpoint=checkpoint,
         completed=completed,
         operation_id=checkpoint.operation_id if checkpoint is not None else new_operation_id(),
-        resume_call=f"cf.load({urls!r}, {table!r}, …same options…, resume={ckpt!r})" if ckpt else "",
+        resume_call=_resume_call(urls, table, options, ckpt),
     )
