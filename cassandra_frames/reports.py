@@ -109,6 +109,17 @@ class WriteReport:
         )
 
 
+def _html(title: str, colour: str, summary: str, rows: list[tuple[str, str]]) -> str:
+    """A report for a notebook: the title in its colour, the summary, then a two-column table."""
+    body = "".join(
+        f"<tr><th style='text-align:left'>{html.escape(k)}</th><td style='text-align:left'>"
+        f"{html.escape(v)}</td></tr>"
+        for k, v in rows
+    )
+    head = f"<b style='color:{colour}'>{html.escape(title)}</b>: {html.escape(summary)}"
+    return f"<div>{head}<table>{body}</table></div>"
+
+
 @dataclasses.dataclass
 class ExportReport:
     """What :func:`cassandra_frames.export` did.
@@ -227,16 +238,8 @@ class ExportReport:
         rows += [("failed", f) for f in self.failed_ranges[:10]]
         if self.failed_ranges and self.resume_call:
             rows.append(("resume", self.resume_call))
-        body = "".join(
-            f"<tr><th style='text-align:left'>{html.escape(k)}</th><td style='text-align:left'>"
-            f"{html.escape(v)}</td></tr>"
-            for k, v in rows
-        )
         status = "completed" if self.ok else "FAILED ranges"
-        return (
-            f"<div><b style='color:{colour}'>Export {status}</b>: {html.escape(self.summary())}"
-            f"<table>{body}</table></div>"
-        )
+        return _html(f"Export {status}", colour, self.summary(), rows)
 
 
 @dataclasses.dataclass
@@ -338,12 +341,4 @@ class LoadReport:
         rows += [("failed", f) for f in self.failed_splits[:10]]
         if self.checkpoint:
             rows.append(("checkpoint", self.checkpoint))
-        body = "".join(
-            f"<tr><th style='text-align:left'>{html.escape(k)}</th><td style='text-align:left'>"
-            f"{html.escape(v)}</td></tr>"
-            for k, v in rows
-        )
-        return (
-            f"<div><b style='color:{colour}'>Load {status}</b>: {html.escape(self.summary())}"
-            f"<table>{body}</table></div>"
-        )
+        return _html(f"Load {status}", colour, self.summary(), rows)
