@@ -350,3 +350,64 @@ def count_in_slices(session: Any, table: str, slices: int = 64) -> int:
     args = list(itertools.pairwise(cuts))
     results = execute_concurrent_with_args(session, stmt, args, concurrency=8, raise_on_first_error=True)
     return sum(int(r.result_or_exc.one()[0]) for r in results)  # Murmur3 never yields the min token
+
+
+# --- helpers added for benchmarks/load.py (the functions above are unchanged) -----------------------------
+
+
+def synthetic_table(name: str) -> str:
+    """CREATE TABLE of ``bench.<name>`` with the synthetic schema (the columns of ``bench.synthetic``)."""
+    return (
+        f"CREATE TABLE {KEYSPACE}.{name} (pk bigint, ck int, i int, b bigint, d double, f float, t text, "
+        "ts timestamp, flag boolean, u uuid, PRIMARY KEY (pk, ck))"
+    )
+
+
+def partition_key(session: Any, table: str) -> list[str]:
+    """The partition key columns of ``bench.<table>``, in order (from ``system_schema.columns``)."""
+    rows = session.execute(
+        "SELECT column_name, kind, position FROM system_schema.columns "
+        "WHERE keyspace_name = %s AND table_name = %s",
+        (KEYSPACE, table),
+    )
+    keys = sorted((r.position, r.column_name) for r in rows if r.kind == "partition_key")
+    if not keys:
+        raise SystemExit(f"no table {KEYSPACE}.{table}")
+    return [name for _, name in keys]
+
+
+def count_rows(session: Any, table: str, slices: int = 64) -> int:
+    """``count(*)`` of ``bench.<table>`` (any partition key) as ``slices`` token-range counts, like
+    :func:`count_in_slices`, which assumes the key ``pk``."""
+    from cassandra.concurrent import execute_concurrent_with_args
+
+    key = ", ".join(f'"{c}"' for c in partition_key(session, table))
+    lo, hi = -(2**63), 2**63 - 1
+    cuts = [lo + (hi - lo) * i // slices for i in range(slices)] + [hi]
+    stmt = session.prepare(
+        f"SELECT count(*) FROM {KEYSPACE}.{table} WHERE token({key}) > ? AND token({key}) <= ?"
+    )
+    args = list(itertools.pairwise(cuts))
+    results = execute_concurrent_with_args(session, stmt, args, concurrency=8, raise_on_first_error=True)
+    return sum(int(r.result_or_exc.one()[0]) for r in results)  # Murmur3 never yields the min token
+
+
+def children_peak_rss_mb() -> float:
+    """The largest peak RSS of this process's waited-for children and their descendants, in MiB."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def dsbulk_summary(text: str) -> tuple[int, int, float] | None:
+    """(total, failed, rows/s) of DSBulk's last summary table (``total | failed | rows/s | p50ms …``; it
+    prints one every few seconds when its output is not a terminal, the final one last)."""
+    import re
+
+    found = None
+    for line in text.splitlines():
+        m = re.match(r"^\s*([\d,]+)\s*\|\s*([\d,]+)\s*\|\s*([\d,]+)\s*\|", line)
+        if m:
+            total, failed, rate = (int(g.replace(",", "")) for g in m.groups())
+            found = total, failed, float(rate)
+    return found
