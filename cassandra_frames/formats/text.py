@@ -31,7 +31,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cassandra_frames.cqltypes import CqlType, parse_cql_type, quote_if_needed
+from cassandra_frames.cqltypes import CqlType, parse_cql_type, quote
 from cassandra_frames.errors import CassandraFramesError
 
 __all__ = ["Mode", "TextStyle", "duration_parts", "field_cql", "json_quote", "render", "render_cell"]
@@ -280,6 +280,12 @@ def _wrap(arr: pa.Array, offsets: npt.NDArray[np.int64], items: pa.Array, sep: s
     return _mask(_join(ends[0], pc.binary_join(lists, sep), ends[1]), arr)
 
 
+def _field_name(name: str) -> str:
+    """A UDT field name in a CQL literal: bare when it is identifier-shaped (also in mixed case, as cqlsh
+    writes and reads it), double-quoted otherwise (``"Zip Code"``)."""
+    return name if name.isidentifier() and name.isascii() else quote(name)
+
+
 def _struct(arr: pa.Array, cql: CqlType | None, mode: Mode, style: TextStyle) -> pa.Array:
     fields = [arr.type.field(i) for i in range(arr.type.num_fields)]
     names = [f.name for f in fields]
@@ -295,7 +301,7 @@ def _struct(arr: pa.Array, cql: CqlType | None, mode: Mode, style: TextStyle) ->
         elif mode == "json":
             parts += [sep + _json_name(field.name) + ":", text]
         else:
-            parts += [f"{sep}{quote_if_needed(field.name)}: ", text]
+            parts += [f"{sep}{_field_name(field.name)}: ", text]
     ends = ("[", "]") if is_tuple and mode == "json" else ("(", ")") if is_tuple else ("{", "}")
     return _mask(_join(ends[0], *parts, ends[1]), arr)
 
