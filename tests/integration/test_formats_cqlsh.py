@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pytest
 from arrow_compare import raw_type
 from test_schema_live import DDL, ROWS, as_python, loaded, read  # noqa: F401 — loaded is a fixture
 
@@ -39,7 +38,6 @@ from cassandra_frames.read import plan_read
 
 CQLSH = Path(sys.executable).with_name("cqlsh")
 TIMEOUT = 180  # seconds, for every cqlsh run; CHILDTIMEOUT below makes a stuck COPY fail well before
-needs_cqlsh = pytest.mark.skipif(not CQLSH.exists(), reason="cqlsh is not installed in this environment")
 
 COLUMNS = """k int PRIMARY KEY, a ascii, t text, ti tinyint, si smallint, i int, bi bigint, vi varint,
     f float, d double, dec decimal, b boolean, bl blob, dt date, tm time, ts timestamp, u uuid, tu timeuuid,
@@ -143,7 +141,6 @@ def export_csv(config: Any, table: str, columns: list[str], path: Path, **kw: An
         writer.close()
 
 
-@needs_cqlsh
 def test_csv_loads_back_with_cqlsh(
     cassandra_session: Any, cassandra_config: Any, keyspace: str, tmp_path: Path
 ) -> None:
@@ -176,7 +173,6 @@ def test_csv_loads_back_with_cqlsh(
         assert a == b
 
 
-@needs_cqlsh
 def test_export_of_every_type_loads_back_with_cqlsh(
     loaded: tuple[Any, str],  # noqa: F811 — the fixture imported above
     cassandra_config: Any,
@@ -219,7 +215,6 @@ def test_export_of_every_type_loads_back_with_cqlsh(
         assert as_python(dst.column(name)) == as_python(src.column(name)), name
 
 
-@needs_cqlsh
 def test_cqlsh_cannot_load_text_with_a_line_break(
     cassandra_session: Any, cassandra_config: Any, keyspace: str, tmp_path: Path
 ) -> None:
