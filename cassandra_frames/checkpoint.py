@@ -21,8 +21,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from cassandra_frames.errors import CheckpointError
+from cassandra_frames.storage import fs_for, is_local
 
-__all__ = ["Checkpoint", "new_operation_id", "utc_now"]
+__all__ = ["Checkpoint", "UnitLedger", "new_operation_id", "utc_now"]
 
 VERSION = 1
 
@@ -35,13 +36,6 @@ def utc_now() -> str:
 def new_operation_id() -> str:
     """A new operation id: UTC time of day and 8 random hex digits (``20261130-234512-1f2e3d4c``)."""
     return datetime.datetime.now(datetime.UTC).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:8]
-
-
-def _fs(path: str, storage_options: Mapping[str, Any] | None) -> tuple[Any, str]:
-    import fsspec
-
-    fs, root = fsspec.core.url_to_fs(path, **dict(storage_options or {}))
-    return fs, root
 
 
 class Checkpoint:
@@ -110,7 +104,7 @@ class Checkpoint:
         CheckpointError
             The file is missing, is not a checkpoint, or is one of another kind of operation.
         """
-        fs, root = _fs(path, storage_options)
+        fs, root = fs_for(path, storage_options)
         try:
             with fs.open(root, "rb") as f:
                 data = json.loads(f.read().decode("utf-8"))
@@ -179,9 +173,8 @@ class Checkpoint:
         """Write the checkpoint atomically (temporary file + rename; one PUT on object stores)."""
         self.data["updated"] = utc_now()
         payload = json.dumps(self.data, indent=1, sort_keys=True).encode("utf-8")
-        fs, root = _fs(self.path, self.storage_options)
-        protocols = fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)
-        if "file" in protocols or "local" in protocols:
+        fs, root = fs_for(self.path, self.storage_options)
+        if is_local(fs):
             directory = os.path.dirname(os.path.abspath(root))
             os.makedirs(directory, exist_ok=True)
             tmp = os.path.join(directory, f".{os.path.basename(root)}.{uuid.uuid4().hex[:8]}.tmp")
@@ -211,3 +204,34 @@ def _schema_change(then: Any, now: Any) -> str:
             return f"column {name!r} was {before[name]}, is now {after[name]}"
     added = [n for n in after if n not in before]
     return f"column {added[0]!r} was added" if added else "the column order changed"
+
+
+class UnitLedger:
+    """What a bulk operation's client knows of its units (export units, load splits): the completed ones
+    with what each produced, the failed ones with their error, and the checkpoint they are written to.
+
+    A mixin of the operations' run objects, which hold these three attributes.
+    """
+
+    checkpoint: Checkpoint | None
+    completed: dict[int, dict[str, Any]]
+    failed: dict[int, str]
+
+    def note(self, index: int, entry: Mapping[str, Any], error: str | None) -> None:
+        """Record one unit's outcome (on the client, as units complete) and checkpoint it soon."""
+        if error is None:
+            self.completed[index] = dict(entry)
+            self.failed.pop(index, None)
+            if self.checkpoint is not None:
+                self.checkpoint.unit_done(index, entry)
+        else:
+            self.failed[index] = error
+            if self.checkpoint is not None:
+                self.checkpoint.unit_failed(index, error)
+        if self.checkpoint is not None:
+            self.checkpoint.save_soon()
+
+    def interrupted(self) -> None:
+        """Write the checkpoint now (Ctrl-C, a raised error): every unit recorded so far is kept."""
+        if self.checkpoint is not None:
+            self.checkpoint.save()

@@ -21,6 +21,7 @@ from typing import Any
 from cassandra_frames.config import CONSISTENCY_LEVELS, ConnectionConfig
 from cassandra_frames.count import CountBy
 from cassandra_frames.errors import CassandraFramesError
+from cassandra_frames.storage import fs_for
 
 __all__ = [
     "COUNT_BY",
@@ -470,12 +471,10 @@ def checkpoint_of(args: argparse.Namespace) -> str | None:
 
 
 def checkpoint_exists(path: str, args: argparse.Namespace) -> bool:
-    import fsspec
-
     try:
-        fs, root = fsspec.core.url_to_fs(path, **dict(getattr(args, "storage_options", None) or []))
+        fs, root = fs_for(path, dict(getattr(args, "storage_options", None) or []))
         return bool(fs.exists(root))
-    except (OSError, ValueError, ImportError):
+    except (OSError, ValueError, ImportError):  # NotInstalledError is an ImportError
         return True  # cannot tell: say how to resume anyway
 
 

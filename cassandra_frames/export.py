@@ -24,17 +24,18 @@ from typing import Any
 
 import pyarrow as pa
 
-from cassandra_frames.checkpoint import Checkpoint, new_operation_id, utc_now
+from cassandra_frames.checkpoint import Checkpoint, UnitLedger, new_operation_id, utc_now
 from cassandra_frames.engine import catalog
 from cassandra_frames.engine.connections import resolve_connection
 from cassandra_frames.engine.reader import ReadUnit
 from cassandra_frames.errors import CassandraFramesError, CheckpointError, ExportError
 from cassandra_frames.export_options import ExportOptions, resume_flags, secret_key, shaping_keywords
-from cassandra_frames.export_unit import ExportJob, UnitResult, fs_for
+from cassandra_frames.export_unit import ExportJob, UnitResult
 from cassandra_frames.formats.iceberg import IcebergTarget, commit, prepare_table
 from cassandra_frames.read import ReadPlan, plan_read
 from cassandra_frames.reports import ExportReport
 from cassandra_frames.schema import split_table_name
+from cassandra_frames.storage import fs_for
 from cassandra_frames.tokens import TokenRange
 
 __all__ = ["ExportOptions", "ExportRun", "prepare_export"]
@@ -79,7 +80,7 @@ def _schema_identity(schema: pa.Schema) -> list[list[str]]:
 
 
 @dataclasses.dataclass
-class ExportRun:
+class ExportRun(UnitLedger):
     """One export being run: its job, its units, which are still to do, and its checkpoint.
 
     Built by :func:`prepare_export`; the caller runs :func:`run_unit` for each of ``pending``, hands each
@@ -104,22 +105,7 @@ class ExportRun:
     def record(self, result: UnitResult) -> None:
         """Take one unit's result (on the client, as units complete) and checkpoint it."""
         self.retries += result.retries
-        if result.error is None:
-            self.completed[result.index] = result.record()
-            self.failed.pop(result.index, None)
-            if self.checkpoint is not None:
-                self.checkpoint.unit_done(result.index, result.record())
-        else:
-            self.failed[result.index] = result.error
-            if self.checkpoint is not None:
-                self.checkpoint.unit_failed(result.index, result.error)
-        if self.checkpoint is not None:
-            self.checkpoint.save_soon()
-
-    def interrupted(self) -> None:
-        """Write the checkpoint now (Ctrl-C): every unit recorded so far is kept."""
-        if self.checkpoint is not None:
-            self.checkpoint.save()
+        self.note(result.index, result.record(), result.error)
 
     def report(self) -> ExportReport:
         """The report of what is done so far."""

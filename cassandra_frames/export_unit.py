@@ -18,7 +18,6 @@ from typing import Any
 import pyarrow as pa
 
 from cassandra_frames.engine.reader import FetchStats, ReadUnit
-from cassandra_frames.errors import NotInstalledError
 from cassandra_frames.formats import FormatOptions, open_output, open_writer
 from cassandra_frames.formats.iceberg import (
     IcebergTarget,
@@ -28,10 +27,9 @@ from cassandra_frames.formats.iceberg import (
     write_data_file,
 )
 from cassandra_frames.read import PartitionReader
+from cassandra_frames.storage import fs_for, is_object_store
 
-__all__ = ["ExportJob", "UnitResult", "fs_for", "run_unit"]
-
-_OBJECT_STORES = {"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "adl", "oss"}
+__all__ = ["ExportJob", "UnitResult", "run_unit"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,34 +75,6 @@ class ExportJob:
         return f"{self.root}/part-{index:05d}{suffix}"
 
 
-_EXTRAS = {"s3": ("s3fs", "s3"), "s3a": ("s3fs", "s3"), "gs": ("gcsfs", "gcs"), "gcs": ("gcsfs", "gcs")}
-_EXTRAS |= {"az": ("adlfs", "azure"), "abfs": ("adlfs", "azure"), "abfss": ("adlfs", "azure")}
-
-
-def fs_for(url: str, storage_options: Mapping[str, Any]) -> tuple[Any, str]:
-    """The fsspec filesystem of ``url`` and the path on it.
-
-    Raises
-    ------
-    NotInstalledError
-        The filesystem's package is missing (named with the extra that installs it).
-    """
-    import fsspec
-
-    try:
-        fs, path = fsspec.core.url_to_fs(url, **dict(storage_options))
-    except ImportError as exc:
-        protocol = url.partition("://")[0] if "://" in url else "file"
-        module, extra = _EXTRAS.get(protocol, (protocol, "all"))
-        raise NotInstalledError(module, extra) from exc
-    return fs, path
-
-
-def _is_object_store(fs: Any) -> bool:
-    protocols = fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)
-    return bool(set(protocols) & _OBJECT_STORES)
-
-
 def _write_file(job: ExportJob, index: int, table: pa.Table) -> tuple[str, int]:
     """Write unit ``index``'s file: to a temporary name, then renamed into place (object stores: direct,
     the object appears when its upload completes). Returns its URL and size."""
@@ -114,7 +84,7 @@ def _write_file(job: ExportJob, index: int, table: pa.Table) -> tuple[str, int]:
         return url, write_data_file(data, url, job.iceberg)
     assert job.fmt is not None
     fs, path = fs_for(url, job.storage_options)
-    direct = _is_object_store(fs)
+    direct = is_object_store(fs)
     parent, _, name = path.rpartition("/")
     target = path if direct else f"{parent}/.{name}.{uuid.uuid4().hex[:8]}.tmp"
     if not direct:

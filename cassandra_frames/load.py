@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import pyarrow as pa
 
-from cassandra_frames.checkpoint import Checkpoint, new_operation_id, utc_now
+from cassandra_frames.checkpoint import Checkpoint, UnitLedger, new_operation_id, utc_now
 from cassandra_frames.engine import catalog
 from cassandra_frames.engine.connections import request_timeout, resolve_connection
 from cassandra_frames.errors import (
@@ -155,7 +155,7 @@ def _timing_names(option: TimingOption) -> list[str]:
 
 
 @dataclasses.dataclass
-class LoadRun:
+class LoadRun(UnitLedger):
     """One load being run: its job, splits, which are still to do, and its checkpoint."""
 
     job: LoadJob
@@ -172,22 +172,7 @@ class LoadRun:
 
     def record(self, result: SplitResult) -> None:
         """Take one split's result (on the client, as splits complete) and checkpoint it."""
-        if result.error is None:
-            self.completed[result.index] = result.record()
-            self.failed.pop(result.index, None)
-            if self.checkpoint is not None:
-                self.checkpoint.unit_done(result.index, result.record())
-        else:
-            self.failed[result.index] = result.error
-            if self.checkpoint is not None:
-                self.checkpoint.unit_failed(result.index, result.error)
-        if self.checkpoint is not None:
-            self.checkpoint.save_soon()
-
-    def interrupted(self) -> None:
-        """Write the checkpoint now (Ctrl-C, a raised error)."""
-        if self.checkpoint is not None:
-            self.checkpoint.save()
+        self.note(result.index, result.record(), result.error)
 
     def report(self) -> LoadReport:
         """The report of what is done so far."""

@@ -19,9 +19,9 @@ from typing import Any
 import pyarrow as pa
 
 from cassandra_frames.errors import CassandraFramesError
-from cassandra_frames.export_unit import fs_for
 from cassandra_frames.formats import compression_from_path, format_from_path
 from cassandra_frames.formats.iceberg_read import IcebergScan, read_data_file
+from cassandra_frames.storage import fs_for
 
 __all__ = [
     "CsvSettings",
@@ -83,11 +83,33 @@ class CsvSettings:
 @dataclasses.dataclass
 class RawBatch:
     """Records as the file has them: ``table`` (field name → values), ``lines`` (each record's line or row
-    number, 1-based), ``bad`` (malformed records: (line, raw text, reason))."""
+    number, 1-based), ``bad`` (malformed records: (line, raw text, reason)); for JSON, ``records`` holds
+    the values as ``json.loads`` made them and ``table`` only names the fields."""
 
     table: pa.Table
     lines: list[int]
     bad: list[tuple[int, str, str]] = dataclasses.field(default_factory=list)
+    records: list[dict[str, Any]] | None = None
+
+    def rows(self, positions: Sequence[int]) -> pa.Table:
+        """The raw fields of the records at ``positions`` as text (for a bad-rows file)."""
+        if self.records is not None:
+            picked = [self.records[i] for i in positions]
+            return pa.table(
+                {
+                    k: pa.array([json.dumps(r[k]) if k in r else None for r in picked], pa.string())
+                    for k in self.table.column_names
+                }
+            )
+        taken = self.table.take(pa.array(positions, pa.int64()))
+        return pa.table(
+            {
+                name: pa.array([None if v is None else v.decode("utf-8", "replace") for v in col.to_pylist()])
+                if pa.types.is_binary(col.type)
+                else col
+                for name, col in zip(taken.column_names, taken.columns, strict=True)
+            }
+        )
 
 
 def _version(info: Mapping[str, Any]) -> str:
@@ -342,20 +364,19 @@ def _read_json(split: Split, storage_options: Mapping[str, Any]) -> Iterator[Raw
         rows.append(record)
         lines.append(n)
         if len(rows) >= BATCH_ROWS:
-            yield RawBatch(_json_table(rows), lines, bad)
+            yield _json_batch(rows, lines, bad)
             rows, lines, bad = [], [], []
     if rows or bad:
-        yield RawBatch(_json_table(rows), lines, bad)
+        yield _json_batch(rows, lines, bad)
 
 
-def _json_table(rows: list[dict[str, Any]]) -> pa.Table:
-    """Records as a table of Python-object columns (kept as JSON text, one column per field seen)."""
+def _json_batch(rows: list[dict[str, Any]], lines: list[int], bad: list[tuple[int, str, str]]) -> RawBatch:
+    """JSON records as a batch: the Python values stay in ``records`` (parsed once); ``table`` only names
+    the fields seen (all-null columns cost nothing)."""
     names: list[str] = []
     for r in rows:
         names += [k for k in r if k not in names]
-    return pa.table(
-        {k: pa.array([json.dumps(r[k]) if k in r else None for r in rows], pa.string()) for k in names}
-    )
+    return RawBatch(pa.table({k: pa.nulls(len(rows)) for k in names}), lines, bad, rows)
 
 
 def _read_parquet(split: Split, storage_options: Mapping[str, Any]) -> Iterator[RawBatch]:

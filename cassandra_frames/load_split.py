@@ -10,10 +10,9 @@ bad-rows files and upserts the same rows again, which is why a resume duplicates
 from __future__ import annotations
 
 import dataclasses
-import threading
 import time
-from collections.abc import Iterator, Mapping
-from typing import Any, ClassVar, Literal
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Literal
 
 import pyarrow as pa
 
@@ -22,6 +21,7 @@ from cassandra_frames.errors import CassandraFramesError, LoadError
 from cassandra_frames.formats.iceberg_read import IcebergScan
 from cassandra_frames.load_sources import CsvSettings, RawBatch, Split, read_split
 from cassandra_frames.reports import RejectedRow
+from cassandra_frames.throttle import RateLimiter
 from cassandra_frames.write import write_chunks
 from cassandra_frames.write_plan import WritePlan
 
@@ -86,11 +86,12 @@ def _text(values: pa.ChunkedArray) -> tuple[pa.Array, dict[int, str]]:
         return pa.array(out, pa.string()), errors
 
 
-def _parse(job: LoadJob, split: Split, raw: pa.Table) -> tuple[pa.Table, dict[int, tuple[str, Any, str]]]:
+def _parse(job: LoadJob, split: Split, batch: RawBatch) -> tuple[pa.Table, dict[int, tuple[str, Any, str]]]:
     """The typed table of the write and {row: (column, value, reason)} of the fields that did not parse."""
     from cassandra_frames.formats.parse import convert_arrow_column, parse_json_values, parse_text_column
 
     table = job.plan.table
+    raw = batch.table
     errors: dict[int, tuple[str, Any, str]] = {}
     arrays: dict[str, pa.Array] = {}
     for field, column in job.fields:
@@ -106,19 +107,16 @@ def _parse(job: LoadJob, split: Split, raw: pa.Table) -> tuple[pa.Table, dict[in
                 text, cql_type, table.udts, nested=job.nested, null_value=job.csv.null_value
             )
             why = {**why, **bad}
-            shown = text
-        elif split.format == "json":
-            import json
-
-            pyvalues = [None if v is None else json.loads(v) for v in values.to_pylist()]
-            typed, why = parse_json_values(pyvalues, cql_type, table.udts)
-            shown = values
+            shown: Sequence[Any] = text.to_pylist() if why else []
+        elif batch.records is not None:
+            shown = [r.get(field) for r in batch.records]
+            typed, why = parse_json_values(shown, cql_type, table.udts)
         else:
             typed, why = convert_arrow_column(values, cql_type, table.udts)
-            shown = values
+            shown = values.to_pylist() if why else []
         for pos, reason in why.items():
             if pos not in errors:
-                errors[pos] = (column, shown[pos].as_py(), reason)
+                errors[pos] = (column, shown[pos], reason)
         arrays[name] = typed
     out = pa.table(arrays) if arrays else pa.table({})
     return out, errors
@@ -145,13 +143,13 @@ def run_split(job: LoadJob, split: Split) -> SplitResult:
     lines: list[int] = []
     counts = {"read": 0, "parse_rejected": 0}
     raise_first = job.plan.on_error == "raise"
-    throttle = _Throttle.get(job.max_rows_per_second) if job.max_rows_per_second else None
+    throttle = RateLimiter.shared(job.max_rows_per_second) if job.max_rows_per_second else None
 
     def chunks() -> Iterator[pa.Table]:
         for raw in read_split(split, job.csv, job.storage_options, job.iceberg):
             counts["read"] += len(raw.lines) + len(raw.bad)
             _malformed(raw, split, sink, counts, raise_first)
-            typed, errors = _parse(job, split, raw.table)
+            typed, errors = _parse(job, split, raw)
             if errors:
                 positions = sorted(errors)
                 first = positions[0]
@@ -163,7 +161,7 @@ def run_split(job: LoadJob, split: Split) -> SplitResult:
                     for pos in positions
                 ]
                 sink.write(
-                    _as_text(raw.table.take(pa.array(positions, pa.int64()))),
+                    raw.rows(positions),
                     [(i, rej) for i, (_, rej) in enumerate(rejected)],
                 )
                 counts["parse_rejected"] += len(positions)
@@ -175,7 +173,7 @@ def run_split(job: LoadJob, split: Split) -> SplitResult:
             if typed.num_rows:
                 yield typed
                 if throttle is not None:
-                    throttle.take(typed.num_rows)
+                    time.sleep(throttle.reserve(typed.num_rows))
 
     try:
         report = write_chunks(
@@ -203,47 +201,6 @@ def run_split(job: LoadJob, split: Split) -> SplitResult:
         seconds=time.perf_counter() - start,
         bad_rows=tuple(parse_files + report.bad_rows_path),
     )
-
-
-class _Throttle:
-    """A token bucket of ``rate`` rows per second, one second deep, shared by every split of one process
-    (the load divides its ``max_rows_per_second`` among the worker processes)."""
-
-    _buckets: ClassVar[dict[float, _Throttle]] = {}
-    _lock = threading.Lock()
-
-    def __init__(self, rate: float) -> None:
-        self.rate = rate
-        self.tokens = rate
-        self.stamp = time.monotonic()
-
-    @classmethod
-    def get(cls, rate: float) -> _Throttle:
-        with cls._lock:
-            return cls._buckets.setdefault(rate, cls(rate))
-
-    def take(self, rows: int) -> None:
-        with self._lock:
-            now = time.monotonic()
-            self.tokens = min(self.rate, self.tokens + (now - self.stamp) * self.rate) - rows
-            self.stamp = now
-            wait = -self.tokens / self.rate if self.tokens < 0 else 0.0
-        if wait:
-            time.sleep(wait)
-
-
-def _as_text(table: pa.Table) -> pa.Table:
-    """The raw fields of rejected records as text, for the bad-rows file (invalid UTF-8 replaced)."""
-    cols = {}
-    for name in table.column_names:
-        col = table.column(name)
-        if pa.types.is_binary(col.type):
-            cols[name] = pa.array(
-                [None if v is None else v.decode("utf-8", "replace") for v in col.to_pylist()], pa.string()
-            )
-        else:
-            cols[name] = col
-    return pa.table(cols)
 
 
 def _malformed(

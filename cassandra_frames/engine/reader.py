@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -24,6 +23,7 @@ from cassandra_frames.engine.connections import ConnectionRef, read_profile, ses
 from cassandra_frames.engine.retry import is_transient, retrying
 from cassandra_frames.engine.session import Responses
 from cassandra_frames.errors import ReadError
+from cassandra_frames.throttle import RateLimiter
 from cassandra_frames.tokens import TokenRange, split_range
 
 __all__ = [
@@ -84,33 +84,6 @@ class FetchStats:
     splits: int = 0
 
 
-class _Throttle:
-    """A token bucket of ``rate`` rows per second, one second deep, shared by the reads of one process
-    (they all run on the engine loop, so no lock is needed)."""
-
-    _buckets: dict[float, _Throttle] = {}  # noqa: RUF012 — one bucket per rate, per process
-
-    def __init__(self, rate: float) -> None:
-        self.rate = rate
-        self.tokens = rate
-        self.stamp = time.monotonic()
-
-    @classmethod
-    def get(cls, rate: float) -> _Throttle:
-        bucket = cls._buckets.get(rate)
-        if bucket is None:
-            bucket = cls._buckets[rate] = cls(rate)
-        return bucket
-
-    async def take(self, rows: int) -> None:
-        now = time.monotonic()
-        self.tokens = min(self.rate, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        self.tokens -= rows
-        if self.tokens < 0:
-            await asyncio.sleep(-self.tokens / self.rate)
-
-
 @dataclasses.dataclass(frozen=True)
 class ReadUnit:
     """One query to run: a token range (``params`` are its bounds) or a single partition."""
@@ -155,7 +128,7 @@ class _Fetcher:
         self.options = options
         self.stats = stats if stats is not None else FetchStats()
         rate = options.max_rows_per_second
-        self.throttle = _Throttle.get(float(rate)) if rate else None
+        self.throttle = RateLimiter.shared(float(rate)) if rate else None
         self.consistency = ConsistencyLevel.name_to_value[options.consistency.upper()]
         self.hosts = {str(h.address): h for h in query.session.cluster.metadata.all_hosts()}
 
@@ -191,8 +164,8 @@ class _Fetcher:
             if rows:
                 got += len(rows)
                 batches.append(self.convert(rows))
-                if self.throttle is not None:
-                    await self.throttle.take(len(rows))
+                if self.throttle is not None and (wait := self.throttle.reserve(len(rows))):
+                    await asyncio.sleep(wait)
             if not more:
                 return batches
 

@@ -25,6 +25,7 @@ import pyarrow as pa
 
 from cassandra_frames.errors import CassandraFramesError, NotInstalledError, SchemaError, WriteError
 from cassandra_frames.formats.parquet import readable_statistics
+from cassandra_frames.storage import fs_for, is_local
 
 if TYPE_CHECKING:  # pyiceberg is imported only where it is used
     from pyiceberg.catalog import Catalog
@@ -211,6 +212,12 @@ def _interval_struct(arr: pa.Array) -> pa.Array:
     return pa.StructArray.from_arrays(children, fields=list(DURATION_TYPE), mask=arr.is_null())
 
 
+def _holds_interval(typ: pa.DataType) -> bool:
+    if pa.types.is_interval(typ):
+        return True
+    return pa.types.is_nested(typ) and any(_holds_interval(typ.field(i).type) for i in range(typ.num_fields))
+
+
 def _convert(arr: pa.Array, target: pa.DataType) -> pa.Array:
     """Convert one array to ``target``: a cast, except where a duration must become a struct."""
     typ = arr.type
@@ -218,11 +225,8 @@ def _convert(arr: pa.Array, target: pa.DataType) -> pa.Array:
         return arr
     if pa.types.is_interval(typ):
         return _interval_struct(arr)
-    try:
+    if not _holds_interval(typ):  # Arrow casts everything else; a duration inside needs its children
         return arr.cast(target, safe=True)
-    except pa.ArrowNotImplementedError:  # a duration inside: convert the children one by one
-        if not pa.types.is_nested(typ):
-            raise
     mask = arr.is_null()
     if pa.types.is_struct(typ):
         children = [_convert(child, target.field(i).type) for i, child in enumerate(arr.flatten())]
@@ -442,15 +446,10 @@ def write_data_file(table: pa.Table, path: str, target: IcebergTarget) -> int:
     int
         The file's size in bytes.
     """
-    import fsspec
     import pyarrow.parquet as pq
-    from fsspec.implementations.local import LocalFileSystem
 
-    try:
-        fs, stripped = fsspec.core.url_to_fs(path, **dict(target.storage_options or {}))
-    except ImportError as exc:  # e.g. s3fs for s3://, the extra of the same name
-        raise NotInstalledError(exc.name or path.split("://")[0], path.split("://")[0]) from exc
-    if isinstance(fs, LocalFileSystem):
+    fs, stripped = fs_for(path, target.storage_options)
+    if is_local(fs):
         fs.makedirs(posixpath.dirname(stripped), exist_ok=True)
     with fs.open(stripped, "wb") as fh:
         pq.write_table(table, fh, compression="zstd", write_statistics=readable_statistics(table))

@@ -294,7 +294,7 @@ def test_the_resume_hint_repeats_what_shapes_the_output_and_hides_secrets() -> N
 
 def test_a_missing_filesystem_package_names_its_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     from cassandra_frames.errors import NotInstalledError
-    from cassandra_frames.export_unit import fs_for
+    from cassandra_frames.storage import fs_for
 
     def missing(url: str, **kwargs: Any) -> Any:
         raise ImportError("Install s3fs to access S3")
@@ -333,3 +333,17 @@ def test_export_report_reads_well_in_a_terminal_and_a_notebook() -> None:
     html = failed._repr_html_()
     assert "FAILED" in html
     assert "&lt;timeout&gt;" in html  # escaped
+
+
+def test_rate_limiter_is_a_one_second_bucket_shared_per_rate(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cassandra_frames import throttle
+
+    clock = [100.0]
+    monkeypatch.setattr(throttle.time, "monotonic", lambda: clock[0])
+    limiter = throttle.RateLimiter(1000)
+    assert limiter.reserve(1000) == 0.0  # a full bucket
+    assert limiter.reserve(500) == 0.5  # half a second of debt
+    clock[0] += 1.5  # refilled, but never beyond one second's worth
+    assert limiter.reserve(1000) == 0.0
+    assert limiter.reserve(1) == pytest.approx(0.001)
+    assert throttle.RateLimiter.shared(123.0) is throttle.RateLimiter.shared(123.0)

@@ -116,11 +116,13 @@ def test_json_lines_and_arrays() -> None:
     _put(f"{base}/b.json", b'[{"a": 3, "b": {"k": "v"}}]')
     a, b = splits_of(list_sources(base), None)
     [batch] = list(read_split(a, CsvSettings()))
-    assert batch.table.to_pydict() == {"a": ["1", "2"], "b": ["[1, 2]", None]}  # fields as JSON text
+    assert batch.records == [{"a": 1, "b": [1, 2]}, {"a": 2}]  # parsed once
+    assert batch.table.column_names == ["a", "b"]
+    assert batch.rows([0, 1]).to_pydict() == {"a": ["1", "2"], "b": ["[1, 2]", None]}  # as JSON text
     assert batch.lines == [1, 3]
     assert [(n, why.split(":")[0]) for n, _, why in batch.bad] == [
         (4, "not a JSON record"),
         (5, "not a JSON object"),
     ]
     [batch] = list(read_split(b, CsvSettings()))
-    assert batch.table.to_pydict() == {"a": ["3"], "b": ['{"k": "v"}']}
+    assert batch.rows([0]).to_pydict() == {"a": ["3"], "b": ['{"k": "v"}']}

@@ -28,6 +28,7 @@ LAYERS: list[set[str]] = [
     {"cql"},
     {"tokens"},
     {"planner", "filters", "options"},
+    {"storage", "throttle"},
     {"formats", "checkpoint"},
     {"engine"},
     {"reports"},
@@ -49,7 +50,7 @@ PACKAGES = {"convert", "engine", "formats"}  # modules inside one of these may i
 DASK_FREE = {"errors", "config", "cqltypes", "schema", "convert", "cql", "tokens", "planner", "filters"}
 DASK_FREE |= {"options", "engine", "reports", "badrows", "read", "write_plan", "write"}
 DASK_FREE |= {"formats", "checkpoint", "count", "export_unit", "export_options", "export"}
-DASK_FREE |= {"load_sources", "load_split", "load"}
+DASK_FREE |= {"load_sources", "load_split", "load", "storage", "throttle"}
 MAX_LINES = 520
 LONG_MODULES = {"local": "one cohesive job"}  # and the phrase its docstring must hold
 
