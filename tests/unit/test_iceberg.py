@@ -19,8 +19,6 @@ from cassandra_frames.errors import CassandraFramesError, NotInstalledError, Sch
 from cassandra_frames.formats import iceberg
 from cassandra_frames.schema import ColumnInfo, TableInfo, table_schema
 
-pytest.importorskip("pyiceberg")
-
 UDTS = {"address": (("street", "text"), ("Zip Code", "int"), ("at", "time"), ("took", "duration"))}
 COLUMNS = {
     "id": "int",
