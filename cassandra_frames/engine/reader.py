@@ -255,16 +255,23 @@ async def fetch_units(
 
 
 async def _each_unit(
-    fetcher: _Fetcher, units: Sequence[ReadUnit], concurrency: int
+    fetcher: _Fetcher,
+    units: Sequence[ReadUnit],
+    concurrency: int,
+    on_unit: Callable[[int, list[pa.RecordBatch]], None] | None = None,
 ) -> list[list[pa.RecordBatch]]:
-    """Every unit's batches, at most ``concurrency`` units at once; the first failure cancels the rest."""
+    """Every unit's batches, at most ``concurrency`` units at once; the first failure cancels the rest.
+    ``on_unit(index, batches)`` is called as each unit completes."""
     sem = asyncio.Semaphore(max(1, concurrency))
 
-    async def one(unit: ReadUnit) -> list[pa.RecordBatch]:
+    async def one(index: int, unit: ReadUnit) -> list[pa.RecordBatch]:
         async with sem:
-            return await fetcher.fetch(unit)
+            batches = await fetcher.fetch(unit)
+        if on_unit is not None:
+            on_unit(index, batches)
+        return batches
 
-    tasks = [asyncio.ensure_future(one(u)) for u in units]
+    tasks = [asyncio.ensure_future(one(i, u)) for i, u in enumerate(units)]
     try:
         return list(await asyncio.gather(*tasks))
     except BaseException:
@@ -282,15 +289,22 @@ async def count_units(
     units: Sequence[ReadUnit],
     options: FetchOptions = FetchOptions(),
     stats: FetchStats | None = None,
+    on_unit: Callable[[int, int], None] | None = None,
 ) -> list[int]:
     """Rows in each unit, by a prepared ``SELECT count(*)`` per token range, in unit order.
 
     The same retries, backoff and range splitting as :func:`fetch_units` (a split range's count is the sum
-    of its halves'); a unit that still fails raises :class:`ReadError` naming it.
+    of its halves'); a unit that still fails raises :class:`ReadError` naming it. ``on_unit(index, rows)``
+    is called on the engine loop as each unit's count arrives (progress).
     """
     fetcher = _Fetcher(query, _count_batch, dataclasses.replace(options, max_rows_per_second=None), stats)
-    results = await _each_unit(fetcher, units, options.concurrency)
-    return [sum(sum(b.column(0).to_pylist()) for b in batches) for batches in results]
+
+    def rows(batches: list[pa.RecordBatch]) -> int:
+        return sum(sum(b.column(0).to_pylist()) for b in batches)
+
+    hook = None if on_unit is None else (lambda i, batches: on_unit(i, rows(batches)))
+    results = await _each_unit(fetcher, units, options.concurrency, hook)
+    return [rows(batches) for batches in results]
 
 
 async def _fetch_first(fetcher: _Fetcher, units: Sequence[ReadUnit], limit: int) -> list[pa.RecordBatch]:
