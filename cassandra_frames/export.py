@@ -32,6 +32,8 @@ from cassandra_frames.errors import CassandraFramesError, CheckpointError, Expor
 from cassandra_frames.export_options import ExportOptions, resume_flags, secret_key, shaping_keywords
 from cassandra_frames.export_unit import ExportJob, UnitResult
 from cassandra_frames.formats.iceberg import IcebergTarget, commit, prepare_table
+from cassandra_frames.latency import LatencyHistogram
+from cassandra_frames.logs import get_logger, log_context
 from cassandra_frames.read import ReadPlan, plan_read
 from cassandra_frames.reports import ExportReport
 from cassandra_frames.schema import split_table_name
@@ -39,6 +41,8 @@ from cassandra_frames.storage import fs_for
 from cassandra_frames.tokens import TokenRange
 
 __all__ = ["ExportOptions", "ExportRun", "prepare_export"]
+
+log = get_logger("cassandra_frames.export")
 
 MANIFEST = "_manifest.json"
 CHECKPOINT = ".checkpoint.json"
@@ -128,6 +132,7 @@ class ExportRun(UnitLedger):
             units_resumed=len(self.units) - len(self.pending),
             checkpoint=ckpt,
             resume_call=self._resume_call(ckpt),
+            latency=LatencyHistogram.sum(d.get("latency") for d in done),
             resume_command=(
                 f"cassandra-frames export -k {keyspace} -t {name} -url {self.url} --format {fmt}"
                 + "".join(f" {flag}" for flag in resume_flags(self.keywords))
@@ -154,6 +159,10 @@ class ExportRun(UnitLedger):
             checkpoint lists what is done, and the message names the failed ranges and how to resume.
         """
         report = self.report()
+        keyspace, _, name = self.table.partition(".")
+        with log_context(operation_id=self.job.operation_id, keyspace=keyspace, table=name):
+            if self.failed:
+                log.error("%s", report.summary())
         if self.failed:
             if self.checkpoint is not None:
                 self.checkpoint.save()
@@ -176,6 +185,8 @@ class ExportRun(UnitLedger):
             self.checkpoint.data["snapshot_id"] = report.snapshot_id
             self.checkpoint.save()
         report.seconds = time.perf_counter() - self.started
+        with log_context(operation_id=self.job.operation_id, keyspace=keyspace, table=name):
+            log.info("%s", report.summary())
         return report
 
     def _write_manifest(self, report: ExportReport) -> str:
@@ -358,6 +369,7 @@ def prepare_export(
         storage_options=dict(options.storage_options or {}),
         operation_id=operation_id,
         schema=schema,
+        table=qualified,
     )
     completed = dict(checkpoint.completed) if checkpoint is not None else {}
     if completed:
@@ -368,6 +380,16 @@ def prepare_export(
             if not c.get("file") or fs.exists(fs_for(c["file"], job.storage_options)[1])
         }
     pending = [i for i in range(len(partitions)) if i not in completed]
+    keyspace, _, name = qualified.partition(".")
+    with log_context(operation_id=job.operation_id, keyspace=keyspace, table=name):
+        log.info(
+            "export of %s to %s (%s): %d units, %d to do",
+            qualified,
+            dest,
+            job.format,
+            len(partitions),
+            len(pending),
+        )
     return ExportRun(
         job=job,
         table=qualified,

@@ -26,10 +26,13 @@ from cassandra_frames.formats.iceberg import (
     to_iceberg_arrow,
     write_data_file,
 )
+from cassandra_frames.logs import get_logger, log_context
 from cassandra_frames.read import PartitionReader
 from cassandra_frames.storage import fs_for, is_object_store
 
 __all__ = ["ExportJob", "UnitResult", "run_unit"]
+
+log = get_logger("cassandra_frames.export")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,10 +46,11 @@ class UnitResult:
     seconds: float = 0.0
     retries: int = 0
     error: str | None = None
+    latency: dict[str, int] = dataclasses.field(default_factory=dict)  # LatencyHistogram.to_json()
 
     def record(self) -> dict[str, Any]:
         """The checkpoint's entry of a completed unit."""
-        return {"file": self.file, "rows": self.rows, "bytes": self.bytes}
+        return {"file": self.file, "rows": self.rows, "bytes": self.bytes, "latency": self.latency}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,6 +65,7 @@ class ExportJob:
     storage_options: Mapping[str, Any]
     operation_id: str
     schema: pa.Schema  # the rows' Arrow schema (before any format's own mapping)
+    table: str = "-.-"  # keyspace.table (the log records' context)
 
     @property
     def format(self) -> str:
@@ -107,8 +112,19 @@ def run_unit(job: ExportJob, index: int, units: Sequence[ReadUnit]) -> UnitResul
     """Read unit ``index``'s token ranges and write its file; what a Dask task of the export runs.
 
     Never raises for a failed read or write: the result carries the error (naming the range), so the
-    other units go on and the client records which ones to redo.
+    other units go on and the client records which ones to redo. Logged with the export's context.
     """
+    keyspace, _, name = job.table.partition(".")
+    with log_context(operation_id=job.operation_id, keyspace=keyspace, table=name):
+        result = _run(job, index, units)
+        if result.error is None:
+            log.debug("unit %d: %d rows → %s (%.2f s)", index, result.rows, result.file, result.seconds)
+        else:
+            log.error("%s", result.error)
+    return result
+
+
+def _run(job: ExportJob, index: int, units: Sequence[ReadUnit]) -> UnitResult:
     start = time.perf_counter()
     stats = FetchStats()
     try:
@@ -118,4 +134,6 @@ def run_unit(job: ExportJob, index: int, units: Sequence[ReadUnit]) -> UnitResul
         return UnitResult(
             index, seconds=time.perf_counter() - start, retries=stats.retries, error=f"unit {index}: {exc}"
         )
-    return UnitResult(index, url, table.num_rows, nbytes, time.perf_counter() - start, stats.retries)
+    seconds = time.perf_counter() - start
+    latency = stats.latency.to_json()
+    return UnitResult(index, url, table.num_rows, nbytes, seconds, stats.retries, latency=latency)

@@ -11,6 +11,7 @@ modification time or ETag) is refused with an error naming the file.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import time
 from collections.abc import Mapping, Sequence
@@ -31,14 +32,18 @@ from cassandra_frames.errors import (
 from cassandra_frames.formats.iceberg import IcebergTarget
 from cassandra_frames.formats.iceberg_read import IcebergScan, plan_scan
 from cassandra_frames.formats.iceberg_read import field_names as iceberg_fields
+from cassandra_frames.latency import LatencyHistogram
 from cassandra_frames.load_sources import CsvSettings, Source, Split, field_names, list_sources, splits_of
 from cassandra_frames.load_split import LoadJob, SplitResult
+from cassandra_frames.logs import get_logger, log_context
 from cassandra_frames.options import OnError, TimingOption, WriteOptions
 from cassandra_frames.reports import LoadReport
 from cassandra_frames.schema import TableInfo, arrow_type, split_table_name
 from cassandra_frames.write_plan import build_write_plan
 
 __all__ = ["LoadOptions", "LoadRun", "prepare_load"]
+
+log = get_logger("cassandra_frames.load")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -194,6 +199,7 @@ class LoadRun(UnitLedger):
             splits_resumed=len(self.splits) - len(self.pending),
             checkpoint=self.checkpoint.path if self.checkpoint is not None else None,
             resume_call=self.resume_call,
+            latency=LatencyHistogram.sum(d.get("latency") for d in done),
         )
 
     def finish(self) -> LoadReport:
@@ -206,6 +212,9 @@ class LoadRun(UnitLedger):
             allows. ``.report`` holds the report either way.
         """
         report = self.report()
+        keyspace, _, name = self.table.partition(".")
+        with log_context(operation_id=self.operation_id, keyspace=keyspace, table=name):
+            log.log(logging.ERROR if self.failed else logging.INFO, "%s", report.summary())
         if self.checkpoint is not None:
             if not self.failed:
                 self.checkpoint.data["finished"] = utc_now()
@@ -390,14 +399,25 @@ def prepare_load(
         )
         checkpoint.save()
     ckpt = checkpoint.path if checkpoint is not None else None
+    operation_id = checkpoint.operation_id if checkpoint is not None else new_operation_id()
+    pending = [s.index for s in splits if s.index not in completed]
+    with log_context(operation_id=operation_id, keyspace=keyspace, table=name):
+        log.info(
+            "load of %d files into %s.%s: %d splits, %d to do",
+            len(sources),
+            keyspace,
+            name,
+            len(splits),
+            len(pending),
+        )
     return LoadRun(
-        job=job,
+        job=dataclasses.replace(job, operation_id=operation_id),
         table=f"{keyspace}.{name}",
         sources=[s.url for s in sources],
         splits=splits,
-        pending=[s.index for s in splits if s.index not in completed],
+        pending=pending,
         checkpoint=checkpoint,
         completed=completed,
-        operation_id=checkpoint.operation_id if checkpoint is not None else new_operation_id(),
+        operation_id=operation_id,
         resume_call=_resume_call(urls, table, options, ckpt),
     )

@@ -20,12 +20,15 @@ from cassandra_frames.badrows import BadRowSink
 from cassandra_frames.errors import CassandraFramesError, LoadError
 from cassandra_frames.formats.iceberg_read import IcebergScan
 from cassandra_frames.load_sources import CsvSettings, RawBatch, Split, read_split
+from cassandra_frames.logs import get_logger, log_context
 from cassandra_frames.reports import RejectedRow
 from cassandra_frames.throttle import RateLimiter
 from cassandra_frames.write import write_chunks
 from cassandra_frames.write_plan import WritePlan
 
 __all__ = ["LoadJob", "SplitResult", "run_split"]
+
+log = get_logger("cassandra_frames.load")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,6 +45,7 @@ class SplitResult:
     seconds: float = 0.0
     bad_rows: tuple[str, ...] = ()
     error: str | None = None
+    latency: dict[str, int] = dataclasses.field(default_factory=dict)  # LatencyHistogram.to_json()
 
     def record(self) -> dict[str, Any]:
         """The checkpoint's entry of a completed split."""
@@ -61,6 +65,7 @@ class LoadJob:
     bad_rows_path: str | None
     max_rows_per_second: float | None = None
     iceberg: IcebergScan | None = None
+    operation_id: str = "-"  # the load's (for the log records of its splits)
 
     def bad_file(self, split: Split) -> str | None:
         """The file of the records of ``split`` that did not parse."""
@@ -136,8 +141,21 @@ def run_split(job: LoadJob, split: Split) -> SplitResult:
 
     A record that does not parse is rejected (or, with ``on_error="raise"``, raises :class:`LoadError`
     naming file, line, column and value); the write core rejects what the cluster refuses. Other failures
-    (the file cannot be read, the cluster is gone) come back in the result's ``error``.
+    (the file cannot be read, the cluster is gone) come back in the result's ``error``. Logged with the
+    load's context.
     """
+    with log_context(
+        operation_id=job.operation_id, keyspace=job.plan.table.keyspace, table=job.plan.table.name
+    ):
+        result = _run(job, split)
+        if result.error is None:
+            log.debug("%s: %d rows written (%.2f s)", split.describe(), result.rows_written, result.seconds)
+        else:
+            log.error("%s", result.error)
+    return result
+
+
+def _run(job: LoadJob, split: Split) -> SplitResult:
     start = time.perf_counter()
     sink = BadRowSink(job.bad_file(split))
     lines: list[int] = []
@@ -200,6 +218,7 @@ def run_split(job: LoadJob, split: Split) -> SplitResult:
         retries=report.retries,
         seconds=time.perf_counter() - start,
         bad_rows=tuple(parse_files + report.bad_rows_path),
+        latency=report.latency.to_json(),
     )
 
 

@@ -10,6 +10,8 @@ import dataclasses
 import html
 from typing import Any
 
+from cassandra_frames.latency import LatencyHistogram
+
 __all__ = ["KEEP_REJECTED", "ExportReport", "LoadReport", "RejectedRow", "WriteReport"]
 
 KEEP_REJECTED = 1000
@@ -33,8 +35,29 @@ class RejectedRow:
         return f"{where}: {self.reason}"
 
 
+class _Latencies:
+    """The request-latency quantiles of a report with a ``latency`` histogram."""
+
+    latency: LatencyHistogram
+
+    @property
+    def latency_p50_ms(self) -> float | None:
+        """Median request round trip in milliseconds (None when no request was sent)."""
+        return self.latency.quantile_ms(0.5)
+
+    @property
+    def latency_p99_ms(self) -> float | None:
+        """99th-percentile request round trip in milliseconds (None when no request was sent)."""
+        return self.latency.quantile_ms(0.99)
+
+    def _latency_row(self) -> tuple[str, str]:
+        p50, p99 = self.latency_p50_ms, self.latency_p99_ms
+        shown = "—" if p50 is None or p99 is None else f"p50 {p50:,.2f} ms, p99 {p99:,.2f} ms"
+        return ("request latency", shown)
+
+
 @dataclasses.dataclass
-class WriteReport:
+class WriteReport(_Latencies):
     """What :func:`cassandra_frames.to_cassandra` did.
 
     Attributes
@@ -59,6 +82,8 @@ class WriteReport:
         Files holding every rejected row with its reason.
     aborted : bool
         ``max_errors`` stopped the write early.
+    latency : LatencyHistogram
+        Round trip of every request sent (``latency_p50_ms``, ``latency_p99_ms``).
     """
 
     table: str
@@ -71,6 +96,7 @@ class WriteReport:
     rejected: list[RejectedRow] = dataclasses.field(default_factory=list)
     bad_rows_path: list[str] = dataclasses.field(default_factory=list)
     aborted: bool = False
+    latency: LatencyHistogram = dataclasses.field(default_factory=LatencyHistogram, repr=False)
 
     @property
     def rows_per_s(self) -> float:
@@ -106,6 +132,7 @@ class WriteReport:
             rejected=(self.rejected + other.rejected)[:KEEP_REJECTED],
             bad_rows_path=self.bad_rows_path + other.bad_rows_path,
             aborted=self.aborted or other.aborted,
+            latency=LatencyHistogram().merge(self.latency).merge(other.latency),
         )
 
 
@@ -121,7 +148,7 @@ def _html(title: str, colour: str, summary: str, rows: list[tuple[str, str]]) ->
 
 
 @dataclasses.dataclass
-class ExportReport:
+class ExportReport(_Latencies):
     """What :func:`cassandra_frames.export` did.
 
     Attributes
@@ -158,6 +185,8 @@ class ExportReport:
         The Iceberg snapshot holding every data file.
     resume_call, resume_command : str
         The Python call and the command line that resume this export (empty without a checkpoint).
+    latency : LatencyHistogram
+        Round trip of every page read (``latency_p50_ms``, ``latency_p99_ms``).
     """
 
     operation_id: str
@@ -177,6 +206,7 @@ class ExportReport:
     snapshot_id: int | None = None
     resume_call: str = ""
     resume_command: str = ""
+    latency: LatencyHistogram = dataclasses.field(default_factory=LatencyHistogram, repr=False)
 
     @property
     def rows_per_s(self) -> float:
@@ -227,6 +257,7 @@ class ExportReport:
             ("seconds", f"{self.seconds:.2f}"),
             ("rows/s", f"{self.rows_per_s:,.0f}"),
             ("retries", f"{self.retries:,}"),
+            self._latency_row(),
             ("units", f"{self.units:,} ({self.units_resumed:,} resumed)"),
         ]
         if self.manifest:
@@ -243,7 +274,7 @@ class ExportReport:
 
 
 @dataclasses.dataclass
-class LoadReport:
+class LoadReport(_Latencies):
     """What :func:`cassandra_frames.load` did. ``rows_read = rows_written + rows_rejected +
     rows_not_applied``, always.
 
@@ -271,6 +302,8 @@ class LoadReport:
     checkpoint : str or None
     resume_call : str
         The Python call that resumes this load.
+    latency : LatencyHistogram
+        Round trip of every write request sent (``latency_p50_ms``, ``latency_p99_ms``).
     """
 
     operation_id: str
@@ -289,6 +322,7 @@ class LoadReport:
     splits_resumed: int = 0
     checkpoint: str | None = None
     resume_call: str = ""
+    latency: LatencyHistogram = dataclasses.field(default_factory=LatencyHistogram, repr=False)
 
     @property
     def rows_per_s(self) -> float:
@@ -336,6 +370,7 @@ class LoadReport:
             ("seconds", f"{self.seconds:.2f}"),
             ("rows/s", f"{self.rows_per_s:,.0f}"),
             ("retries", f"{self.retries:,}"),
+            self._latency_row(),
         ]
         rows += [("bad rows", b) for b in self.bad_rows[:10]]
         rows += [("failed", f) for f in self.failed_splits[:10]]

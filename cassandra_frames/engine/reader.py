@@ -23,8 +23,12 @@ from cassandra_frames.engine.connections import ConnectionRef, read_profile, ses
 from cassandra_frames.engine.retry import is_transient, retrying
 from cassandra_frames.engine.session import Responses
 from cassandra_frames.errors import ReadError
+from cassandra_frames.latency import LatencyHistogram
+from cassandra_frames.logs import get_logger, log_context
 from cassandra_frames.throttle import RateLimiter
 from cassandra_frames.tokens import TokenRange, split_range
+
+log = get_logger("cassandra_frames.engine.reader")
 
 __all__ = [
     "FetchOptions",
@@ -78,10 +82,12 @@ class FetchOptions:
 
 @dataclasses.dataclass
 class FetchStats:
-    """What a fetch went through: transient failures retried and ranges split after retries."""
+    """What a fetch went through: transient failures retried, ranges split after retries, and the round
+    trip of every page requested."""
 
     retries: int = 0
     splits: int = 0
+    latency: LatencyHistogram = dataclasses.field(default_factory=LatencyHistogram)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -151,7 +157,7 @@ class _Fetcher:
             execution_profile=self.query.profile,
             host=self._host(unit.replicas, attempt),
         )
-        pages = Responses(asyncio.get_running_loop(), rf)
+        pages = Responses(asyncio.get_running_loop(), rf, self.stats.latency)
         batches: list[pa.RecordBatch] = []
         got = 0
         while True:
@@ -171,8 +177,15 @@ class _Fetcher:
 
     def _retried(self, exc: BaseException) -> None:
         self.stats.retries += 1
+        log.info("retrying after %s: %s", type(exc).__name__, exc)
 
     async def fetch(self, unit: ReadUnit, depth: int = 0, limit: int | None = None) -> list[pa.RecordBatch]:
+        r = unit.token_range
+        where = unit.label or (f"({r.start}, {r.end}]" if r is not None else f"partition {unit.params}")
+        with log_context(token_range=where):
+            return await self._fetch(unit, depth, limit)
+
+    async def _fetch(self, unit: ReadUnit, depth: int, limit: int | None) -> list[pa.RecordBatch]:
         try:
             return await retrying(
                 lambda attempt: self._attempt(unit, unit.params, attempt, limit),
@@ -185,6 +198,7 @@ class _Fetcher:
             if is_transient(exc) and r is not None and depth < self.options.max_splits:
                 halves = split_range(r, 2)
                 if len(halves) == 2:
+                    log.warning("splitting the range in two after retries (%s: %s)", type(exc).__name__, exc)
                     self.stats.splits += 1
                     out: list[pa.RecordBatch] = []
                     for half in halves:

@@ -13,10 +13,12 @@ import asyncio
 import os
 import ssl
 import threading
+import time
 from typing import Any
 
 from cassandra_frames.config import ConnectionConfig
 from cassandra_frames.errors import CassandraFramesError, ConnectionError
+from cassandra_frames.latency import LatencyHistogram
 
 __all__ = ["Responses", "close_session", "connect", "get_session", "probe_node"]
 
@@ -210,19 +212,33 @@ class Responses:
     """A driver ``ResponseFuture`` as pages awaited on an asyncio loop.
 
     The driver calls back on its own threads, once per page; each callback settles the pending asyncio
-    future on ``loop`` (thread-safe). For a write the first page is the whole result.
+    future on ``loop`` (thread-safe). For a write the first page is the whole result. With ``latency``,
+    each page's round trip (request sent → answer arrived) is recorded in it.
     """
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, response_future: Any) -> None:
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        response_future: Any,
+        latency: LatencyHistogram | None = None,
+    ) -> None:
         self._loop = loop
         self._rf = response_future
         self._pending: asyncio.Future[list[Any]] = loop.create_future()
+        self._latency = latency
+        self._sent = time.perf_counter()
         response_future.add_callbacks(self._on_page, self._on_error)
 
+    def _timed(self) -> None:
+        if self._latency is not None:  # recorded on the loop thread, the histogram's only writer
+            self._loop.call_soon_threadsafe(self._latency.record, time.perf_counter() - self._sent)
+
     def _on_page(self, rows: list[Any]) -> None:
+        self._timed()
         self._loop.call_soon_threadsafe(_settle, self._pending, rows, None)
 
     def _on_error(self, exc: BaseException) -> None:
+        self._timed()
         self._loop.call_soon_threadsafe(_settle, self._pending, None, exc)
 
     async def page(self) -> list[Any]:
@@ -234,5 +250,6 @@ class Responses:
         if not self._rf.has_more_pages:
             return False
         self._pending = self._loop.create_future()
+        self._sent = time.perf_counter()
         self._rf.start_fetching_next_page()
         return True

@@ -29,6 +29,8 @@ from cassandra_frames.engine.connections import ConnectionRef, session_for
 from cassandra_frames.engine.encode import bound_statement, serialize_column
 from cassandra_frames.engine.retry import retrying
 from cassandra_frames.engine.session import Responses
+from cassandra_frames.latency import LatencyHistogram
+from cassandra_frames.logs import get_logger
 
 __all__ = [
     "Chunk",
@@ -41,6 +43,8 @@ __all__ = [
     "start_chunk",
     "write_rows",
 ]
+
+log = get_logger("cassandra_frames.engine.writer")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,6 +117,7 @@ class WriteOutcome:
     batches: int = 0
     retries: int = 0
     not_applied: int = 0  # IF NOT EXISTS rows that already existed
+    latency: LatencyHistogram = dataclasses.field(default_factory=LatencyHistogram)  # per request sent
     unsent: list[Any] = dataclasses.field(default_factory=list)  # rows never sent (stopped early)
 
 
@@ -157,10 +162,11 @@ class _Writer:
         rf = self.session.execute_async(
             self._statement(rows), timeout=self.options.timeout, execution_profile=self.profile
         )
-        return await Responses(asyncio.get_running_loop(), rf).page()
+        return await Responses(asyncio.get_running_loop(), rf, self.outcome.latency).page()
 
-    def _on_retry(self, _exc: BaseException) -> None:
+    def _on_retry(self, exc: BaseException) -> None:
         self.outcome.retries += 1
+        log.info("retrying a write after %s: %s", type(exc).__name__, exc)
 
     async def _execute(self, rows: Sequence[WriteRow]) -> Any:
         return await retrying(
