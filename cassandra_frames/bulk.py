@@ -24,6 +24,10 @@ from cassandra_frames.formats.iceberg import IcebergTarget, open_catalog
 from cassandra_frames.load import LoadOptions, prepare_load
 from cassandra_frames.load_split import SplitResult, run_split
 from cassandra_frames.options import OnError, TimingOption
+from cassandra_frames.progress.callbacks import CallbackSpec
+from cassandra_frames.progress.events import TrackedCall
+from cassandra_frames.progress.reporters import ProgressSpec
+from cassandra_frames.progress.tracker import ProgressOptions
 from cassandra_frames.reports import ExportReport, LoadReport
 
 __all__ = ["count", "export", "iceberg_catalog", "load"]
@@ -39,6 +43,11 @@ def count(
     consistency: str = "LOCAL_ONE",
     concurrency: int = 16,
     splits: int = 64,
+    progress: ProgressSpec = "auto",
+    on_progress: CallbackSpec = None,
+    on_unit_complete: CallbackSpec = None,
+    on_unit_error: CallbackSpec = None,
+    on_complete: CallbackSpec = None,
 ) -> int | pd.DataFrame:
     """Count a table's rows exactly: ``SELECT count(*)`` per token range, every range at once.
 
@@ -63,6 +72,20 @@ def count(
         Range counts in flight at once.
     splits : int
         Fewest pieces the ring is counted in (more, smaller server-side counts: none times out).
+    progress : {"auto", True, False, "widget", "tqdm"} or Reporter
+        Progress display: ``"auto"`` an ipywidgets widget in Jupyter, a tqdm bar on stderr in a terminal,
+        nothing otherwise; True the widget in Jupyter, the bar elsewhere; False none; or an object with
+        ``start(stats, title)``, ``update(stats)`` and ``finish(stats, summary)`` (docs/progress.md).
+    on_progress : callable or list of callables, optional
+        ``on_progress(stats: ProgressStats)``, at most every 0.2 s and once at the end. Each callback may
+        be a function or a coroutine function (run to completion); one that raises is logged once
+        (logger ``cassandra_frames.progress``) and never stops the operation.
+    on_unit_complete : callable or list of callables, optional
+        ``on_unit_complete(unit: int, rows: int)`` as each piece (a token range) of the count completes.
+    on_unit_error : callable or list of callables, optional
+        ``on_unit_error(error: str, unit: int)`` as a piece fails after its retries.
+    on_complete : callable or list of callables, optional
+        ``on_complete(report)`` once at the end with the result (also on failure: None).
 
     Returns
     -------
@@ -75,6 +98,7 @@ def count(
     ReadError
         A range could not be counted after retries and splits (named); never a partial total.
     """
+    watchers = ProgressOptions(progress, on_progress, on_unit_complete, on_unit_error, on_complete)
     options = CountOptions(
         keyspace=keyspace,
         connection=connection,
@@ -84,7 +108,7 @@ def count(
         concurrency=concurrency,
         splits=splits,
     )
-    return count_table(table, options)
+    return count_table(table, options, watchers)
 
 
 def _processes() -> int:
@@ -92,12 +116,12 @@ def _processes() -> int:
     return max(1, len(client.nthreads())) if client is not None else 1
 
 
-def _run_limited(run: ExportRun) -> None:
+def _run_limited(run: ExportRun, record: Callable[[UnitResult], None]) -> None:
     """``max_records``: units one after another, each reading at most what is still wanted."""
     remaining = run.max_records or 0
     for index in run.pending:
         if remaining <= 0:
-            run.record(UnitResult(index))
+            record(UnitResult(index))
             continue
         reader = run.job.reader.limited(remaining)
         if reader is None:
@@ -105,7 +129,7 @@ def _run_limited(run: ExportRun) -> None:
                 "max_records cannot be combined with filters applied after fetching: drop one of them"
             )
         result = run_unit(dataclasses.replace(run.job, reader=reader), index, run.units[index])
-        run.record(result)
+        record(result)
         remaining -= result.rows
 
 
@@ -187,6 +211,11 @@ def export(
     catalog: Mapping[str, str] | None = None,
     warehouse: str | None = None,
     mode: Literal["error", "append"] = "error",
+    progress: ProgressSpec = "auto",
+    on_progress: CallbackSpec = None,
+    on_unit_complete: CallbackSpec = None,
+    on_unit_error: CallbackSpec = None,
+    on_complete: CallbackSpec = None,
 ) -> ExportReport:
     """Export a table (or some of its columns and rows) to CSV, JSON, Parquet files or an Iceberg table.
 
@@ -249,6 +278,9 @@ def export(
         Iceberg: warehouse of the embedded catalog, a local path or ``s3://`` URL (default ``./warehouse``).
     mode : {"error", "append"}
         Iceberg: an existing table is an error, or is appended to (its schema must match).
+    progress, on_progress, on_unit_complete, on_unit_error, on_complete
+        Progress display and callbacks, as for :func:`count`; a unit is a file, ``on_complete`` gets the
+        :class:`ExportReport` (on failure: the report the error carries).
 
     Returns
     -------
@@ -266,24 +298,38 @@ def export(
         Unknown table or column; cluster unreachable; a missing extra (named with its ``pip install``).
     """
     keywords = {k: v for k, v in locals().items() if k not in ("table", "url")}
+    watchers = ProgressOptions.pop(keywords)
     options = ExportOptions(**keywords)
     run = prepare_export(table, url, options, min_partitions=2 * scheduler_threads(), processes=_processes())
+    tracker = watchers.track(
+        "export",
+        run.table,
+        len(run.units),
+        operation_id=run.job.operation_id,
+        title=f"export {run.table} → {run.url}",
+        units_done=len(run.units) - len(run.pending),
+    )
+    record = tracker.recording(run.record)
+    name = f"export-{run.job.format}-{run.job.operation_id}"
+    ranges = sum(len(run.units[i]) for i in run.pending)
     try:
         if run.max_records is not None:
-            _run_limited(run)
+            _run_limited(run, record)
         elif run.pending:
             _run_on_dask(
-                f"export-{run.job.format}-{run.job.operation_id}",
-                _export_unit,
+                name,
+                TrackedCall(_export_unit, name, run.table, ranges, units_path=(1, 1)),
                 run.job,
                 [(i, (i, run.units[i])) for i in run.pending],
-                run.record,
+                record,
                 lambda i, error: UnitResult(i, error=f"unit {i}: {error}"),
             )
     except BaseException:
         run.interrupted()
+        tracker.finish(run.report(), ok=False)
         raise
-    return run.finish()
+    report: ExportReport = tracker.finishing(run.finish)
+    return report
 
 
 def iceberg_catalog(
@@ -353,6 +399,11 @@ def load(
     warehouse: str | None = None,
     snapshot_id: int | None = None,
     row_filter: str | None = None,
+    progress: ProgressSpec = "auto",
+    on_progress: CallbackSpec = None,
+    on_unit_complete: CallbackSpec = None,
+    on_unit_error: CallbackSpec = None,
+    on_complete: CallbackSpec = None,
 ) -> LoadReport:
     """Load CSV, JSON or Parquet files into a table, through the same write path as ``to_cassandra``.
 
@@ -410,6 +461,9 @@ def load(
         Iceberg: the snapshot to read (default: the current one, fixed when the load starts).
     row_filter : str, optional
         Iceberg: a pyiceberg row filter (``"year = 2013"``), pushed down to the scan.
+    progress, on_progress, on_unit_complete, on_unit_error, on_complete
+        Progress display and callbacks, as for :func:`count`; a unit is a split (its ``rows``: rows
+        written), ``on_complete`` gets the :class:`LoadReport` (on failure: the report the error carries).
 
     Returns
     -------
@@ -424,18 +478,30 @@ def load(
         Named with what to do.
     """
     keywords = {k: v for k, v in locals().items() if k not in ("source", "table")}
+    watchers = ProgressOptions.pop(keywords)
     options = LoadOptions(**keywords)
     run = prepare_load(source, table, options, processes=_processes())
+    tracker = watchers.track(
+        "load",
+        run.table,
+        len(run.splits),
+        operation_id=run.operation_id,
+        title=f"load {run.table}",
+        units_done=len(run.splits) - len(run.pending),
+    )
+    name = f"load-{run.operation_id}"
     try:
         _run_on_dask(
-            f"load-{run.operation_id}",
-            run_split,
+            name,
+            TrackedCall(run_split, name, run.table, len(run.pending)),
             run.job,
             [(i, run.splits[i]) for i in run.pending],
-            run.record,
+            tracker.recording(run.record),
             lambda i, error: SplitResult(i, error=f"{run.splits[i].describe()}: {error}"),
         )
     except BaseException:
         run.interrupted()
+        tracker.finish(run.report(), ok=False)
         raise
-    return run.finish()
+    report: LoadReport = tracker.finishing(run.finish)
+    return report

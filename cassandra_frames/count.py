@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import heapq
+import queue
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -25,6 +26,7 @@ from cassandra_frames.engine.connections import request_timeout, resolve_connect
 from cassandra_frames.engine.reader import FetchOptions, ReadUnit, count_units, prepare_read
 from cassandra_frames.errors import CassandraFramesError
 from cassandra_frames.options import ReadOptions
+from cassandra_frames.progress.tracker import ProgressOptions, Tracker
 from cassandra_frames.read import plan_read
 from cassandra_frames.schema import split_table_name, to_pandas
 from cassandra_frames.tokens import TokenRange, split_range, unwrap
@@ -64,11 +66,33 @@ def _pieces(ranges: Sequence[TokenRange], splits: int, partitioner: Any) -> list
     return out
 
 
-def count_table(table: str, options: CountOptions) -> int | pd.DataFrame:
-    """Count the rows of ``table`` (see :func:`cassandra_frames.count`)."""
+def _count_watched(query: Any, units: Sequence[ReadUnit], fetch: FetchOptions, tracker: Tracker) -> list[int]:
+    """``count_units`` on the engine loop, each piece's count handed to ``tracker`` on this thread (so the
+    user's callbacks and the display never run on the engine loop) as it arrives."""
+    arrived: queue.SimpleQueue[tuple[int, int]] = queue.SimpleQueue()
+    future = runner.submit(count_units(query, units, fetch, on_unit=lambda i, n: arrived.put((i, n))))
+    try:
+        while not future.done() or not arrived.empty():
+            try:
+                index, rows = arrived.get(timeout=0.05)
+            except queue.Empty:
+                continue
+            tracker.unit_done(index, rows)
+        return future.result()
+    except BaseException:
+        future.cancel()
+        raise
+
+
+def count_table(
+    table: str, options: CountOptions, watchers: ProgressOptions | None = None
+) -> int | pd.DataFrame:
+    """Count the rows of ``table`` (see :func:`cassandra_frames.count`); ``watchers``: its progress display
+    and callbacks (none by default)."""
     keyspace, name = split_table_name(table, options.keyspace)
+    watchers = watchers or ProgressOptions(progress=False)
     if options.by == "partition":
-        return _top_partitions(f"{keyspace}.{name}", options)
+        return _top_partitions(f"{keyspace}.{name}", options, watchers)
     ref, session = resolve_connection(options.connection)
     info = catalog.table_info(session, keyspace, name)
     partitioner, ring = catalog.ring(session, keyspace)
@@ -86,8 +110,22 @@ def count_table(table: str, options: CountOptions) -> int | pd.DataFrame:
         for _, p in pieces
     ]
     fetch = FetchOptions(consistency=options.consistency, concurrency=options.concurrency, timeout=timeout)
-    counts = runner.run(count_units(query, units, fetch))
-    if options.by is None:
+    tracker = watchers.track("count", f"{keyspace}.{name}", len(units), title=f"count {keyspace}.{name}")
+    try:
+        counts = _count_watched(query, units, fetch, tracker)
+    except BaseException:
+        tracker.finish(None, ok=False)
+        raise
+    result = _shape(counts, pieces, ranges, options.by)
+    tracker.finish(result, summary=f"{sum(counts):,} rows in {keyspace}.{name}")
+    return result
+
+
+def _shape(
+    counts: Sequence[int], pieces: Sequence[tuple[int, TokenRange]], ranges: Sequence[TokenRange], by: Any
+) -> int | pd.DataFrame:
+    """The total, or the counts per ring range or per host."""
+    if by is None:
         return sum(counts)
     per_range = [0] * len(ranges)
     for (i, _), n in zip(pieces, counts, strict=True):
@@ -100,7 +138,7 @@ def count_table(table: str, options: CountOptions) -> int | pd.DataFrame:
             "rows": per_range,
         }
     )
-    if options.by == "range":
+    if by == "range":
         return frame
     hosts: dict[str, list[int]] = {}
     for r, n in zip(ranges, per_range, strict=True):
@@ -117,7 +155,7 @@ def count_table(table: str, options: CountOptions) -> int | pd.DataFrame:
     ).sort_values("host", ignore_index=True)
 
 
-def _top_partitions(table: str, options: CountOptions) -> pd.DataFrame:
+def _top_partitions(table: str, options: CountOptions, watchers: ProgressOptions) -> pd.DataFrame:
     """The ``top`` largest partitions: the key columns read through the read core, counted per partition.
 
     A partition lies in one token range, so each plan partition's top ``top`` are merged: memory holds one
@@ -127,17 +165,24 @@ def _top_partitions(table: str, options: CountOptions) -> pd.DataFrame:
     reader = plan.reader
     pk = list(reader.table.partition_key)
     sem = asyncio.Semaphore(max(1, options.concurrency // 4))
+    tracker = watchers.track("count", table, len(plan.partitions), title=f"count {table} by partition")
 
-    async def one(units: tuple[ReadUnit, ...]) -> pa.Table:
+    async def one(index: int, units: tuple[ReadUnit, ...]) -> pa.Table:
         async with sem:
             keys = await reader.read_arrow_async(units, pk)
+        tracker.unit_done(index, keys.num_rows)
         counted = keys.group_by(pk).aggregate([([], "count_all")]).rename_columns([*pk, "rows"])
         return counted.sort_by([("rows", "descending")]).slice(0, options.top)
 
     async def run_all() -> list[pa.Table]:
-        return list(await asyncio.gather(*(one(u) for u in plan.partitions)))
+        return list(await asyncio.gather(*(one(i, u) for i, u in enumerate(plan.partitions))))
 
-    tops = runner.run(run_all()) if plan.partitions else []
+    try:
+        tops = runner.run(run_all()) if plan.partitions else []
+    except BaseException:
+        tracker.finish(None, ok=False)
+        raise
+    tracker.finish(None, summary=f"{tracker.rows:,} rows of {table} counted by partition")
     if not tops:
         return pd.DataFrame(columns=[*pk, "rows"])
     merged = pa.concat_tables(tops)

@@ -7,7 +7,11 @@ Everything else — planning, reading a partition, writing a frame — is in :mo
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
+import math
 import sys
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -16,10 +20,15 @@ import pandas as pd
 from cassandra_frames.dask_head import with_head_pushdown
 from cassandra_frames.errors import CassandraFramesError
 from cassandra_frames.options import ReadOptions, WriteOptions
+from cassandra_frames.progress.callbacks import CallbackSpec
+from cassandra_frames.progress.dask_progress import watch
+from cassandra_frames.progress.events import TrackedCall
+from cassandra_frames.progress.reporters import ProgressSpec
+from cassandra_frames.progress.tracker import ProgressOptions
 from cassandra_frames.read import plan_read
 from cassandra_frames.reports import WriteReport
 from cassandra_frames.schema import DtypeBackend
-from cassandra_frames.write import finalize, write_frame
+from cassandra_frames.write import CHUNK_ROWS, finalize, write_frame
 from cassandra_frames.write_plan import WritePlan, plan_write
 
 if TYPE_CHECKING:
@@ -63,6 +72,18 @@ def scheduler_threads() -> int:
     from dask.system import CPU_COUNT
 
     return int(CPU_COUNT)
+
+
+@dataclasses.dataclass(frozen=True)
+class _ReadPartition(TrackedCall):
+    """The reader ``dd.from_map`` maps: a :class:`~cassandra_frames.read.PartitionReader` that publishes
+    each partition's token ranges and rows for ``cf.progress()``, and can be limited for ``head(n)``."""
+
+    def limited(self, n: int) -> _ReadPartition | None:
+        """This partition function reading at most ``n`` rows (None when that cannot be pushed down)."""
+        limit: Any = getattr(self.func, "limited", None)
+        reader = limit(n) if limit is not None else None
+        return None if reader is None else dataclasses.replace(self, func=reader)
 
 
 def read_cassandra(
@@ -148,11 +169,14 @@ def read_cassandra(
 
     plan = plan_read(table, options, min_partitions=2 * scheduler_threads())
     kwargs = {"columns": plan.columns} if plan.columns is not None else {}
+    table_name = plan.reader.table.qualified_name
+    label = f"read_cassandra-{table_name}"
+    ranges = sum(len(units) for units in plan.partitions)
     ddf = dd.from_map(  # type: ignore[no-untyped-call]
-        plan.reader,
+        _ReadPartition(plan.reader, label, table_name, ranges, units_path=(0,)),
         plan.partitions,
         meta=plan.meta,
-        label=f"read-cassandra-{plan.reader.table.qualified_name}",
+        label=label,
         enforce_metadata=False,
         **kwargs,
     )
@@ -186,6 +210,11 @@ def to_cassandra(
     max_errors: int | str | None = None,
     bad_rows_path: str | None = None,
     compute: bool = True,
+    progress: ProgressSpec = "auto",
+    on_progress: CallbackSpec = None,
+    on_unit_complete: CallbackSpec = None,
+    on_unit_error: CallbackSpec = None,
+    on_complete: CallbackSpec = None,
 ) -> WriteReport | Delayed:
     """Write a pandas or Dask DataFrame into a Cassandra table.
 
@@ -234,7 +263,14 @@ def to_cassandra(
         ``_row``, ``_column`` and ``_reason``. A Dask frame writes one file per partition
         (``name.part-00003.csv``).
     compute : bool
-        Dask only: ``False`` returns a ``dask.delayed`` of the report.
+        Dask only: ``False`` returns a ``dask.delayed`` of the report (watch its compute with
+        ``cf.progress()``; the progress keywords below apply to ``compute=True``).
+    progress : {"auto", True, False, "widget", "tqdm"} or Reporter
+        Progress display, as for :func:`cassandra_frames.count`: units are the Dask frame's partitions
+        (one unit for a pandas frame).
+    on_progress, on_unit_complete, on_unit_error, on_complete : callable or list of callables, optional
+        Callbacks, as for :func:`cassandra_frames.count`; ``on_unit_complete(unit, rows)`` gets the rows
+        written by a partition, ``on_complete`` the :class:`WriteReport` (on failure: None).
 
     Returns
     -------
@@ -250,21 +286,51 @@ def to_cassandra(
     WriteError
         A rejected row with ``on_error="raise"``, or ``max_errors`` exceeded.
     """
-    options = WriteOptions(**_keywords(locals(), ("df", "table", "compute")))  # first statement
+    keywords = _keywords(locals(), ("df", "table", "compute"))  # first statement
+    watchers = ProgressOptions.pop(keywords)
+    options = WriteOptions(**keywords)
     if isinstance(df, pd.DataFrame):
         plan = plan_write(df.iloc[:0], table, options)
-        return finalize([write_frame(df, plan)], plan)
+        chunks = max(1, math.ceil(len(df) / CHUNK_ROWS))
+        tracker = watchers.track("to_cassandra", plan.name, chunks, title=f"to_cassandra → {plan.name}")
+        return tracker.finishing(lambda: _write_whole(df, plan, tracker))
     if not hasattr(df, "map_partitions") or not hasattr(df, "_meta"):
         raise CassandraFramesError(f"to_cassandra takes a pandas or Dask DataFrame, not {type(df).__name__}")
     from dask.delayed import delayed
 
     plan = plan_write(df._meta, table, options)
+    label = f"to_cassandra-{plan.name}"
+    run = uuid.uuid4().hex[:12] if compute else ""
     reports = df.map_partitions(  # type: ignore[no-untyped-call]
-        _write_partition,
+        TrackedCall(_write_partition, label, plan.name, df.npartitions, run=run),
         plan,
         meta=(None, object),
         enforce_metadata=False,
-        token=f"to-cassandra-{plan.name}",
+        token=label,
     ).to_delayed()
     result: Delayed = delayed(finalize)(reports, plan)
-    return result.compute() if compute else result  # type: ignore[no-untyped-call]
+    if not compute:
+        if watchers.callbacks():
+            raise CassandraFramesError(
+                "callbacks need compute=True; for compute=False watch the compute with cf.progress(…)"
+            )
+        return result
+    tracker = watchers.track("to_cassandra", plan.name, df.npartitions, title=f"to_cassandra → {plan.name}")
+
+    def compute_watched() -> WriteReport:
+        with watch(tracker, run, local_graphs=False) as watching:
+            watching.expect(label, df.npartitions)
+            report: WriteReport = result.compute()  # type: ignore[no-untyped-call]
+        return report
+
+    return tracker.finishing(compute_watched)
+
+
+def _write_whole(frame: pd.DataFrame, plan: WritePlan, tracker: Any) -> WriteReport:
+    """A pandas frame: a unit per chunk of :data:`CHUNK_ROWS` rows, as each one's outcome comes in."""
+    chunk = itertools.count()
+
+    def done(written: int, rejected: int, retries: int) -> None:
+        tracker.unit_done(next(chunk), written, retries=retries, rejected=rejected)
+
+    return finalize([write_frame(frame, plan, on_chunk=done)], plan)

@@ -25,10 +25,11 @@ from cassandra_frames.badrows import BadRowSink, bad_rows_file
 from cassandra_frames.convert.from_arrow import cql_values
 from cassandra_frames.engine.writer import Chunk, WriteOutcome, WriteTarget, prepare_target, start_chunk
 from cassandra_frames.errors import WriteError
+from cassandra_frames.latency import LatencyHistogram
 from cassandra_frames.reports import KEEP_REJECTED, RejectedRow, WriteReport
 from cassandra_frames.write_plan import WritePlan
 
-__all__ = ["CHUNK_ROWS", "finalize", "write_chunks", "write_frame"]
+__all__ = ["CHUNK_ROWS", "ChunkDone", "finalize", "write_chunks", "write_frame"]
 
 CHUNK_ROWS = 50_000
 """Rows converted and sent at a time (by :func:`write_frame`): bounds the Python objects alive at once."""
@@ -36,6 +37,9 @@ CHUNK_ROWS = 50_000
 
 Label = Callable[[int], Any]
 """A row's position in the stream → the label its rejections report (the frame's index label, say)."""
+
+ChunkDone = Callable[[int, int, int], None]
+"""``on_chunk(written, rejected, retries)``: what one chunk added, as its outcome comes in."""
 
 
 @dataclasses.dataclass
@@ -51,6 +55,7 @@ class _Progress:
     aborted: bool = False  # max_errors stopped the sending
     failed: bool = False  # a row failed at the server or in serialization
     first_failure: tuple[int, RejectedRow] | None = None  # the earliest row that failed (not merely unsent)
+    latency: LatencyHistogram = dataclasses.field(default_factory=LatencyHistogram)
     kept: list[tuple[int, RejectedRow]] = dataclasses.field(default_factory=list)
 
 
@@ -160,6 +165,7 @@ def _collect_chunk(plan: WritePlan, chunk: _Chunk, label: Label, done: _Progress
     done.not_applied += outcome.not_applied
     done.batches += outcome.batches
     done.retries += outcome.retries
+    done.latency.merge(outcome.latency)
     done.aborted = done.aborted or aborted
     done.failed = done.failed or bool(outcome.failed)
     _reject(done, sink, chunk.table, chunk.offset, bad)
@@ -176,6 +182,7 @@ def write_chunks(
     total: int | None = None,
     label: Label | None = None,
     partition: int | None = None,
+    on_chunk: ChunkDone | None = None,
 ) -> WriteReport:
     """Write a stream of Arrow chunks (tables or record batches of the planned columns): the write core.
 
@@ -198,6 +205,8 @@ def write_chunks(
         Row position in the stream → the label a rejection reports (default: the position).
     partition : int, optional
         Number of the partition this stream is, for the name of its bad-rows file.
+    on_chunk : callable, optional
+        ``on_chunk(written, rejected, retries)`` after each chunk's outcome is in (what it added): progress.
 
     Raises
     ------
@@ -212,19 +221,26 @@ def write_chunks(
     target: WriteTarget | None = None
     pending: _Chunk | None = None
     stream = iter(chunks)
+
+    def collect(chunk: _Chunk) -> None:
+        before = (done.written, done.rejected, done.retries)
+        _collect_chunk(plan, chunk, label, done, sink)
+        if on_chunk is not None:
+            on_chunk(done.written - before[0], done.rejected - before[1], done.retries - before[2])
+
     try:
         for chunk in stream:
             table = _as_table(chunk)
             target = target or prepare_target(plan.connection, plan.statements)
             sent = _send_chunk(plan, target, table, label, done, total)
             if pending is not None:
-                _collect_chunk(plan, pending, label, done, sink)
+                collect(pending)
             pending = sent
             if done.aborted or (done.failed and plan.on_error == "raise"):
                 break
         if pending is not None:
             last, pending = pending, None
-            _collect_chunk(plan, last, label, done, sink)
+            collect(last)
         if done.aborted:  # max_errors stopped the write: the rest of the stream is rejected, not lost
             for chunk in stream:
                 table = _as_table(chunk)
@@ -255,18 +271,24 @@ def write_chunks(
         rejected=[r for _, r in done.kept],
         bad_rows_path=paths,
         aborted=done.aborted,
+        latency=done.latency,
     )
 
 
-def write_frame(frame: pd.DataFrame, plan: WritePlan, partition: int | None = None) -> WriteReport:
+def write_frame(
+    frame: pd.DataFrame, plan: WritePlan, partition: int | None = None, on_chunk: ChunkDone | None = None
+) -> WriteReport:
     """Write one pandas frame (a whole frame, or a Dask partition): :func:`write_chunks` over it,
-    :data:`CHUNK_ROWS` rows at a time, each rejection labelled with its row's index label."""
+    :data:`CHUNK_ROWS` rows at a time, each rejection labelled with its row's index label (``on_chunk``:
+    as for :func:`write_chunks`)."""
     labels = list(frame.index)
     chunks = (
         pa.Table.from_pandas(frame.iloc[offset : offset + CHUNK_ROWS], preserve_index=False)
         for offset in range(0, len(frame), CHUNK_ROWS)
     )
-    return write_chunks(chunks, plan, total=len(frame), label=labels.__getitem__, partition=partition)
+    return write_chunks(
+        chunks, plan, total=len(frame), label=labels.__getitem__, partition=partition, on_chunk=on_chunk
+    )
 
 
 def finalize(reports: Sequence[WriteReport], plan: WritePlan) -> WriteReport:

@@ -14,6 +14,7 @@ from cassandra_frames import dask as cfdask
 from cassandra_frames.config import ConnectionConfig
 from cassandra_frames.errors import CassandraFramesError, SchemaError
 from cassandra_frames.options import ReadOptions, WriteOptions
+from cassandra_frames.progress.tracker import PROGRESS_KEYWORDS
 from cassandra_frames.read import build_plan, plan_read
 from cassandra_frames.schema import ColumnInfo, TableInfo
 from cassandra_frames.tokens import MURMUR3, RANDOM, Partitioner, TokenRange, ranges_cover_ring, ring_ranges
@@ -167,7 +168,7 @@ def test_bad_read_options_are_named(keywords: dict[str, Any], message: str) -> N
     ("front", "options", "skip"),
     [
         (cfdask.read_cassandra, ReadOptions, {"table"}),
-        (cfdask.to_cassandra, WriteOptions, {"df", "table", "compute"}),
+        (cfdask.to_cassandra, WriteOptions, {"df", "table", "compute", *PROGRESS_KEYWORDS}),
     ],
 )
 def test_public_keywords_are_exactly_the_options(front: Any, options: Any, skip: set[str]) -> None:
