@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cassandra_frames import aio
+from cassandra_frames import aio, datasets, local
 from cassandra_frames.accessor import register as _register_accessors
 from cassandra_frames.bulk import count, export, iceberg_catalog, load
 from cassandra_frames.config import ConnectionConfig
@@ -20,6 +20,10 @@ from cassandra_frames.errors import (
     SchemaError,
     WriteError,
 )
+from cassandra_frames.keyspaces import InvalidKeyspaceError, create_keyspace, drop_keyspace
+from cassandra_frames.logs import JsonFormatter, configure_logging
+from cassandra_frames.metrics import MetricsServer, metrics_collector, serve_metrics
+from cassandra_frames.progress import ProgressStats, progress
 from cassandra_frames.reports import ExportReport, LoadReport, RejectedRow, WriteReport
 
 __version__ = "0.1.0"
@@ -33,11 +37,15 @@ __all__ = [
     "ConnectionError",
     "ExportError",
     "ExportReport",
+    "InvalidKeyspaceError",
+    "JsonFormatter",
     "LoadError",
     "LoadReport",
     "LocalClusterError",
+    "MetricsServer",
     "NotInstalledError",
     "PlanError",
+    "ProgressStats",
     "ReadError",
     "RejectedRow",
     "SchemaError",
@@ -45,10 +53,18 @@ __all__ = [
     "WriteReport",
     "__version__",
     "aio",
+    "configure_logging",
     "count",
+    "create_keyspace",
+    "datasets",
+    "drop_keyspace",
     "export",
     "iceberg_catalog",
     "load",
+    "local",
+    "metrics_collector",
+    "progress",
     "read_cassandra",
+    "serve_metrics",
     "to_cassandra",
 ]

@@ -5,6 +5,7 @@
 - :func:`ring`: the partitioner and the ring's token ranges with their replicas;
 - :func:`size_estimate` and :func:`count_rows`: how big a table is, for sizing a read plan;
 - :func:`run_ddl`: CREATE / DROP statements, waiting for schema agreement;
+- :func:`change_schema`: one such statement, the server's refusal raised as a :class:`SchemaError`;
 - :func:`prepare`: prepared statements, cached per session.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import weakref
 from collections.abc import Sequence
@@ -24,6 +26,7 @@ from cassandra_frames.schema import ColumnInfo, TableInfo
 from cassandra_frames.tokens import Partitioner, TokenRange, partitioner_for, ring_ranges
 
 __all__ = [
+    "change_schema",
     "count_rows",
     "find_table",
     "prepare",
@@ -190,3 +193,25 @@ def run_ddl(session: Any, keyspace: str, *statements: str, timeout: float = 120.
         session.execute(text, timeout=timeout)
         cluster.control_connection.wait_for_schema_agreement(wait_time=30)
         cluster.refresh_keyspace_metadata(keyspace, max_schema_agreement_wait=10)
+
+
+def change_schema(session: Any, keyspace: str, statement: str, *, timeout: float = 120.0) -> None:
+    """:func:`run_ddl` of one statement of ``keyspace``; a statement the server refuses (exists already,
+    does not exist, bad options, not allowed) raises :class:`SchemaError` with the server's message.
+
+    Raises
+    ------
+    SchemaError
+        The server refused the statement (close matches named when the keyspace does not exist).
+    """
+    from cassandra import RequestValidationException
+    from cassandra.protocol import ErrorMessage
+
+    try:
+        run_ddl(session, keyspace, statement, timeout=timeout)
+    except (RequestValidationException, ErrorMessage) as exc:
+        found = re.search(r'message="(.*)"', str(exc), re.DOTALL)
+        message = found.group(1) if found else str(exc)
+        if "doesn't exist" in message or "does not exist" in message:
+            message += close_matches(keyspace, session.cluster.metadata.keyspaces)
+        raise SchemaError(message) from None

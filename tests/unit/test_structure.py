@@ -20,7 +20,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "cassandra_frames"
 
 # lower layers first; a module may import from any layer below its own
 LAYERS: list[set[str]] = [
-    {"errors"},
+    {"errors", "logs"},
     {"config"},
     {"cqltypes"},
     {"schema"},
@@ -28,10 +28,12 @@ LAYERS: list[set[str]] = [
     {"cql"},
     {"tokens"},
     {"planner", "filters", "options"},
-    {"storage", "throttle"},
+    {"storage", "throttle", "latency"},
     {"formats", "checkpoint"},
     {"engine"},
+    {"keyspaces"},
     {"reports"},
+    {"progress"},
     {"badrows"},
     {"write_plan"},
     {"read", "write"},
@@ -42,13 +44,13 @@ LAYERS: list[set[str]] = [
     {"dask_head"},
     {"dask"},
     {"bulk"},
-    {"aio", "accessor"},
+    {"aio", "accessor", "metrics"},
     {"datasets", "local", "cli_bulk"},
     {"cli", "demo", "__init__"},
 ]
-PACKAGES = {"convert", "engine", "formats"}  # modules inside one of these may import each other
+PACKAGES = {"convert", "engine", "formats", "progress"}  # modules inside one of these may import each other
 DASK_FREE = {"errors", "config", "cqltypes", "schema", "convert", "cql", "tokens", "planner", "filters"}
-DASK_FREE |= {"options", "engine", "reports", "badrows", "read", "write_plan", "write"}
+DASK_FREE |= {"options", "engine", "reports", "badrows", "read", "write_plan", "write", "logs", "latency"}
 DASK_FREE |= {"formats", "checkpoint", "count", "export_unit", "export_options", "export"}
 DASK_FREE |= {"load_sources", "load_split", "load", "storage", "throttle"}
 MAX_LINES = 520
