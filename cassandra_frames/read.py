@@ -268,6 +268,8 @@ def build_plan(
             raise SchemaError(f"the extra column {name!r} would hide the table column of that name")
         arrow = arrow.append(pa.field(name, typ, metadata={b"role": b"extra"}))
     columns = list(options.columns) if options.columns is not None else None
+    if columns is not None:  # the writetime / TTL / token columns asked for come with the columns chosen
+        columns += [name for name, _, _ in extras if name not in columns]
     out = arrow if columns is None else select_fields(arrow, columns, table.qualified_name)
     fplan = plan_filters(normalise_filters(options.filters), table, options.allow_filtering)
     fetch = FetchOptions(

@@ -141,6 +141,14 @@ def test_writetime_and_ttl_columns_cover_the_eligible_columns() -> None:
         plan(ReadOptions(writetime=["zz"]))
 
 
+def test_extra_columns_asked_for_come_with_the_columns_chosen() -> None:
+    p = plan(ReadOptions(columns=["pk", "v"], writetime=["v"], ttl=["v"], token_column=True))
+    assert list(p.meta.columns) == ["pk", "v", "v_writetime", "v_ttl", "token"]
+    assert p.columns == ["pk", "v", "v_writetime", "v_ttl", "token"]
+    p = plan(ReadOptions(columns=["v_ttl", "v"], ttl=["v"]))  # named among the columns: kept where it is
+    assert list(p.meta.columns) == ["v_ttl", "v"]
+
+
 def test_unknown_columns_are_named() -> None:
     with pytest.raises(SchemaError, match=r"column 'vv' does not exist in table ks.t; did you mean 'v'"):
         plan(ReadOptions(columns=["pk", "vv"]))
