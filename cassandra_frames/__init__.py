@@ -20,6 +20,7 @@ from cassandra_frames.errors import (
     SchemaError,
     WriteError,
 )
+from cassandra_frames.indexes import create_index, drop_index
 from cassandra_frames.keyspaces import InvalidKeyspaceError, create_keyspace, drop_keyspace
 from cassandra_frames.logs import JsonFormatter, configure_logging
 from cassandra_frames.metrics import MetricsServer, metrics_collector, serve_metrics
@@ -55,8 +56,10 @@ __all__ = [
     "aio",
     "configure_logging",
     "count",
+    "create_index",
     "create_keyspace",
     "datasets",
+    "drop_index",
     "drop_keyspace",
     "export",
     "iceberg_catalog",

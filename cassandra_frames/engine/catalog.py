@@ -15,6 +15,7 @@ import logging
 import os
 import re
 import threading
+import time
 import weakref
 from collections.abc import Sequence
 from typing import Any
@@ -34,6 +35,7 @@ __all__ = [
     "run_ddl",
     "size_estimate",
     "table_info",
+    "wait_for_index",
 ]
 
 log = logging.getLogger("cassandra_frames")
@@ -81,7 +83,8 @@ def _info(ks_meta: Any, tbl_meta: Any) -> TableInfo:
     sai = set()
     for index in (getattr(tbl_meta, "indexes", None) or {}).values():
         options = dict(index.index_options or {})
-        if "StorageAttachedIndex" in str(options.get("class_name", "")):
+        kind = str(options.get("class_name", "")).lower()  # "sai" when made with USING 'sai'
+        if kind == "sai" or "storageattachedindex" in kind:
             sai.add(str(options.get("target", "")).strip('"'))
     return TableInfo(ks_meta.name, tbl_meta.name, (*keys, *others), udts, frozenset(sai))
 
@@ -215,3 +218,19 @@ def change_schema(session: Any, keyspace: str, statement: str, *, timeout: float
         if "doesn't exist" in message or "does not exist" in message:
             message += close_matches(keyspace, session.cluster.metadata.keyspaces)
         raise SchemaError(message) from None
+
+
+def wait_for_index(session: Any, keyspace: str, index: str, timeout: float = 600.0) -> bool:
+    """Wait until every live node lists ``index`` as built (its node-local ``system."IndexInfo"``): a
+    read filtering on an index still building fails with INDEX_NOT_AVAILABLE. Whether it was built
+    within ``timeout`` seconds."""
+    query = 'SELECT index_name FROM system."IndexInfo" WHERE table_name = %s AND index_name = %s'
+    pending = [h for h in session.cluster.metadata.all_hosts() if h.is_up is not False]
+    deadline = time.monotonic() + timeout
+    while True:
+        pending = [h for h in pending if session.execute(query, (keyspace, index), host=h).one() is None]
+        if not pending:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))

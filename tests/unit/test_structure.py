@@ -32,6 +32,7 @@ LAYERS: list[set[str]] = [
     {"formats", "checkpoint"},
     {"engine"},
     {"keyspaces"},
+    {"indexes"},
     {"reports"},
     {"progress"},
     {"badrows"},
