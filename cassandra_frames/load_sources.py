@@ -61,9 +61,11 @@ class Split:
     row_groups: tuple[int, ...] | None = None
 
     def describe(self) -> str:
-        """``data/a.csv`` or ``data/b.parquet, row groups 0-3``."""
+        """``data/a.csv``, ``data/b.parquet, row groups 0-3`` or ``data/c.parquet, no row groups``."""
         if self.row_groups is None:
             return self.source.url
+        if not self.row_groups:  # a Parquet file of no rows
+            return f"{self.source.url}, no row groups"
         return f"{self.source.url}, row groups {self.row_groups[0]}-{self.row_groups[-1]}"
 
 

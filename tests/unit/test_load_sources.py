@@ -126,3 +126,12 @@ def test_json_lines_and_arrays() -> None:
     ]
     [batch] = list(read_split(b, CsvSettings()))
     assert batch.rows([0]).to_pydict() == {"a": ["3"], "b": ['{"k": "v"}']}
+
+
+def test_a_split_describes_itself_whatever_its_row_groups() -> None:
+    from cassandra_frames.load_sources import Source, Split
+
+    source = Source("data/b.parquet", 10, "mtime=1")
+    assert Split(0, source, "csv").describe() == "data/b.parquet"
+    assert Split(1, source, "parquet", (0, 1, 2, 3)).describe() == "data/b.parquet, row groups 0-3"
+    assert Split(2, source, "parquet", ()).describe() == "data/b.parquet, no row groups"  # an empty file
