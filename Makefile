@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PYTEST := $(BIN)/pytest
 STAMP := $(VENV)/.installed
 # async-cassandra needs Python >= 3.12: its test runs in a second, small environment
-PY312 ?= $(shell for p in python3.12 $(HOME)/.pyenv/versions/3.12*/bin/python3.12; do \
+PY312 ?= $(shell for p in python3.12 $${PYENV_ROOT:-$(HOME)/.pyenv}/versions/3.12*/bin/python3.12; do \
 	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null && { echo "$$p"; break; }; done)
 VENV312 := .venv-3.12
 STAMP312 := $(VENV312)/.installed
