@@ -25,7 +25,7 @@ from cassandra_frames.load import LoadOptions, prepare_load
 from cassandra_frames.load_split import SplitResult, run_split
 from cassandra_frames.options import OnError, TimingOption
 from cassandra_frames.progress.callbacks import CallbackSpec
-from cassandra_frames.progress.events import TrackedCall
+from cassandra_frames.progress.events import PartitionEvent, TrackedCall, subscribe
 from cassandra_frames.progress.reporters import ProgressSpec
 from cassandra_frames.progress.tracker import ProgressOptions
 from cassandra_frames.reports import ExportReport, LoadReport
@@ -490,11 +490,17 @@ def load(
         units_done=len(run.splits) - len(run.pending),
     )
     name = f"load-{run.operation_id}"
+
+    def rows_so_far(event: PartitionEvent) -> None:  # a split still running (a large file), chunk by chunk
+        if event.partial and event.label == name:
+            tracker.unit_progress(event.index, event.rows)
+
+    unsubscribe = subscribe(rows_so_far)
     try:
         _run_on_dask(
             name,
             TrackedCall(run_split, name, run.table, len(run.pending)),
-            run.job,
+            dataclasses.replace(run.job, progress_label=name),
             [(i, run.splits[i]) for i in run.pending],
             tracker.recording(run.record),
             lambda i, error: SplitResult(i, error=f"{run.splits[i].describe()}: {error}"),
@@ -503,5 +509,7 @@ def load(
         run.interrupted()
         tracker.finish(run.report(), ok=False)
         raise
+    finally:
+        unsubscribe()
     report: LoadReport = tracker.finishing(run.finish)
     return report

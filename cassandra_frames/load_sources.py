@@ -24,6 +24,7 @@ from cassandra_frames.formats.iceberg_read import IcebergScan, read_data_file
 from cassandra_frames.storage import fs_for
 
 __all__ = [
+    "CSV_BLOCK_BYTES",
     "CsvSettings",
     "RawBatch",
     "Source",
@@ -33,6 +34,9 @@ __all__ = [
     "read_split",
     "splits_of",
 ]
+
+CSV_BLOCK_BYTES = 8 * 2**20
+"""Bytes of CSV text parsed at a time: one batch of records (and, for progress, one step of a file)."""
 
 BATCH_ROWS = 50_000
 PARQUET_SPLIT_BYTES = 64 * 2**20
@@ -217,7 +221,7 @@ def _read_csv(split: Split, settings: CsvSettings, storage_options: Mapping[str,
         skip_rows=settings.skip_records + (1 if settings.header and settings.columns else 0),
         skip_rows_after_names=settings.skip_records if settings.header and not settings.columns else 0,
         autogenerate_column_names=False,
-        block_size=8 * 2**20,
+        block_size=CSV_BLOCK_BYTES,
         use_threads=False,
     )
     parse = pacsv.ParseOptions(

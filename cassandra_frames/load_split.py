@@ -21,9 +21,10 @@ from cassandra_frames.errors import CassandraFramesError, LoadError
 from cassandra_frames.formats.iceberg_read import IcebergScan
 from cassandra_frames.load_sources import CsvSettings, RawBatch, Split, read_split
 from cassandra_frames.logs import get_logger, log_context
+from cassandra_frames.progress.events import PartitionEvent, publish
 from cassandra_frames.reports import RejectedRow
 from cassandra_frames.throttle import RateLimiter
-from cassandra_frames.write import write_chunks
+from cassandra_frames.write import ChunkDone, write_chunks
 from cassandra_frames.write_plan import WritePlan
 
 __all__ = ["LoadJob", "SplitResult", "run_split"]
@@ -66,6 +67,9 @@ class LoadJob:
     max_rows_per_second: float | None = None
     iceberg: IcebergScan | None = None
     operation_id: str = "-"  # the load's (for the log records of its splits)
+    progress_label: str = (
+        ""  # the load's task-name prefix: rows so far are published under it, chunk by chunk
+    )
 
     def bad_file(self, split: Split) -> str | None:
         """The file of the records of ``split`` that did not parse."""
@@ -136,6 +140,21 @@ def _fail(split: Split, line: int, column: str | None, value: Any, reason: str) 
     )
 
 
+def _rows_so_far(job: LoadJob, split: Split) -> ChunkDone:
+    """What a split reports as each chunk lands: its rows written so far, for a live progress display of
+    a large file (the client's tracker shows them until the split's result replaces them)."""
+    written = 0
+
+    def chunk_done(rows: int, rejected: int, retries: int) -> None:
+        nonlocal written
+        written += rows
+        publish(
+            PartitionEvent(job.progress_label, job.plan.name, 0, written, partial=True, index=split.index)
+        )
+
+    return chunk_done
+
+
 def run_split(job: LoadJob, split: Split) -> SplitResult:
     """Load one split; what a Dask task of the load runs.
 
@@ -199,6 +218,7 @@ def _run(job: LoadJob, split: Split) -> SplitResult:
             job.plan,
             label=lambda pos: f"{split.source.url}, line {lines[pos]}",
             partition=split.index,
+            on_chunk=_rows_so_far(job, split) if job.progress_label else None,
         )
     except LoadError:
         raise

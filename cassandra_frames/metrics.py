@@ -44,20 +44,23 @@ class _Collector:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.last: dict[str, ProgressStats] = {}  # operation id → its latest stats (running ones)
+        self.counted: dict[tuple[str, str], int] = {}  # (operation id, figure) → the most counted so far
         self.totals: dict[tuple[str, str, str], float] = {}  # (metric, operation, table) → value
         self.finished: dict[tuple[str, str], int] = {}  # (operation, "ok"|"failed") → operations
         self.latency: dict[str, LatencyHistogram] = {}  # operation → every request of its runs
 
     def __call__(self, event: str, stats: ProgressStats) -> None:
         with self.lock:
-            before = self.last.get(stats.operation_id)
             for name in _COUNTED:
-                delta = getattr(stats, name) - (getattr(before, name) if before is not None else 0)
-                if delta:
-                    key = (name, stats.operation, stats.table)
-                    self.totals[key] = self.totals.get(key, 0) + delta
+                value, seen = getattr(stats, name), (stats.operation_id, name)
+                if value > self.counted.get(seen, 0):  # counters only grow: a failed unit's rows so far
+                    key = (name, stats.operation, stats.table)  # leave the display, not the counter
+                    self.totals[key] = self.totals.get(key, 0) + value - self.counted.get(seen, 0)
+                    self.counted[seen] = value
             if event == "complete":
                 self.last.pop(stats.operation_id, None)
+                for name in _COUNTED:
+                    self.counted.pop((stats.operation_id, name), None)
                 status = (stats.operation, "ok" if stats.ok else "failed")
                 self.finished[status] = self.finished.get(status, 0) + 1
                 latency = getattr(getattr(stats, "report", None), "latency", None)

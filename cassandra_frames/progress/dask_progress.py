@@ -113,6 +113,8 @@ class Watch:
 
     def event(self, event: PartitionEvent) -> None:
         """One task of ours completed."""
+        if event.partial:  # rows so far of a task still running: its completion counts it
+            return
         if self.run and event.run != self.run:
             return
         with self._lock:

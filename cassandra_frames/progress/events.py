@@ -64,6 +64,11 @@ class PartitionEvent:
         Why it failed.
     run : str
         The id of the front call that built the task (``to_cassandra`` follows its own partitions by it).
+    partial : bool
+        The task is still running: ``rows`` are its rows so far (a load split's, chunk by chunk), and
+        ``index`` says which task; ``units`` is 0.
+    index : int
+        The task's unit index (partial events), else -1.
     """
 
     label: str
@@ -75,6 +80,8 @@ class PartitionEvent:
     retries: int = 0
     error: str | None = None
     run: str = ""
+    partial: bool = False
+    index: int = -1
 
     def to_msg(self) -> dict[str, Any]:
         """A msgpack-able dict (what ``log_event`` carries)."""

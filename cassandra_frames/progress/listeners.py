@@ -1,9 +1,10 @@
 """The process-wide listener registry: every tracked operation's events, unthrottled.
 
-``fn(event, stats)`` is called for ``"start"``, each ``"unit"`` (a unit completed), each ``"error"`` (a unit
-failed) and ``"complete"`` of every operation of this process — what a metrics exporter subscribes to. Keep
-a listener cheap: it runs on the thread recording the operation's progress. One that raises is logged once
-(logger ``cassandra_frames.progress``) and never breaks the operation.
+``fn(event, stats)`` is called for ``"start"``, each ``"unit"`` (a unit completed), ``"rows"`` (rows of a
+unit still running, e.g. a large file being loaded), each ``"error"`` (a unit failed) and ``"complete"`` of
+every operation of this process — what a metrics exporter subscribes to. Keep a listener cheap: it runs on
+the thread recording the operation's progress. One that raises is logged once (logger
+``cassandra_frames.progress``) and never breaks the operation.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from cassandra_frames.progress.stats import ProgressStats
 
 __all__ = ["Event", "Listener", "add_listener", "listeners", "notify", "remove_listener"]
 
-Event = Literal["start", "unit", "error", "complete"]
+Event = Literal["start", "unit", "rows", "error", "complete"]
 Listener = Callable[[str, ProgressStats], object]
 
 logger = logging.getLogger("cassandra_frames.progress")
@@ -33,8 +34,9 @@ def add_listener(fn: Listener) -> Listener:
     Parameters
     ----------
     fn : callable
-        ``fn(event: str, stats: ProgressStats)``, ``event`` one of ``"start"``, ``"unit"``, ``"error"``,
-        ``"complete"``. Called unthrottled on the thread that records the progress: keep it cheap.
+        ``fn(event: str, stats: ProgressStats)``, ``event`` one of ``"start"``, ``"unit"``, ``"rows"``,
+        ``"error"``, ``"complete"``. Called unthrottled on the thread that records the progress: keep it
+        cheap.
 
     Returns
     -------

@@ -94,6 +94,8 @@ class Tracker:
         self.bytes = 0
         self.retries = 0
         self.errors = 0
+        self.partial: dict[int, int] = {}  # unit → rows so far, of units still running
+        self._ended: set[int] = set()  # units done or failed (a late partial report of one is ignored)
         self.finished = False
         self.ok = True
         self._initial = units_done
@@ -121,7 +123,7 @@ class Tracker:
             units_total=self.units_total,
             units_done=self.units_done,
             units_failed=self.units_failed,
-            rows=self.rows,
+            rows=self.rows + sum(self.partial.values()),
             bytes=self.bytes,
             retries=self.retries,
             errors=self.errors,
@@ -188,12 +190,23 @@ class Tracker:
         with self._lock:
             self.units_total += n
 
+    def unit_progress(self, unit: int, rows: int) -> None:
+        """Unit ``unit`` is still running and has ``rows`` rows so far (a large file being loaded, chunk by
+        chunk): shown at once, replaced by the unit's final count when it completes."""
+        with self._lock:
+            if self.finished or unit in self._ended:
+                return
+            self.partial[unit] = rows
+            self._tell("rows")
+
     def unit_done(
         self, unit: int, rows: int, *, bytes: int = 0, retries: int = 0, rejected: int = 0, units: int = 1
     ) -> None:
         """Unit ``unit`` completed with ``rows`` rows (``rejected`` rows refused; it stood for ``units``
         units of the total, e.g. the token ranges of a Dask partition)."""
         with self._lock:
+            self.partial.pop(unit, None)
+            self._ended.add(unit)
             self.units_done += units
             self.rows += rows
             self.bytes += bytes
@@ -243,6 +256,8 @@ class Tracker:
     def unit_failed(self, unit: int, error: str, *, retries: int = 0, units: int = 1) -> None:
         """Unit ``unit`` failed after its retries (it stood for ``units`` units of the total)."""
         with self._lock:
+            self.partial.pop(unit, None)  # the report counts completed units only
+            self._ended.add(unit)
             self.units_failed += units
             self.errors += 1
             self.retries += retries

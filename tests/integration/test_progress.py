@@ -188,3 +188,42 @@ def test_a_pandas_write_reports_each_chunk_as_it_lands(
     assert ev.stats[-1].units_total == 3
     assert ev.stats[-1].percent == 100
     assert ev.reports == [report]
+
+
+def test_a_large_file_shows_its_rows_while_it_loads(
+    table: str,
+    cassandra_config: ConnectionConfig,
+    keyspace: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import cassandra_frames.load_sources as sources
+
+    monkeypatch.setattr(sources, "CSV_BLOCK_BYTES", 16 * 1024)  # the file in ~10 blocks, as a large one
+    path = tmp_path / "one.csv"
+    pd.DataFrame({"id": range(ROWS), "v": [f"value {i}" for i in range(ROWS)]}).to_csv(path, index=False)
+    cf.to_cassandra(
+        pd.DataFrame({"id": [0], "v": ["x"]}).iloc[:0],
+        f"{keyspace}.copy",
+        connection=cassandra_config,
+        create_table=True,
+        partition_key="id",
+        progress=False,
+    )
+    heard: list[tuple[str, int, int]] = []
+
+    def listener(event: str, stats: ProgressStats) -> None:
+        if stats.table == f"{keyspace}.copy":
+            heard.append((event, stats.units_done, stats.rows))
+
+    add_listener(listener)
+    try:
+        report = cf.load(str(path), f"{keyspace}.copy", connection=cassandra_config, progress=False)
+    finally:
+        remove_listener(listener)
+    assert report.rows_written == ROWS
+    running = [rows for event, done, rows in heard if event == "rows" and done == 0]
+    assert len(running) >= 3  # the one split's rows, chunk by chunk, before it completed
+    assert running == sorted(running)
+    assert 0 < running[0] < ROWS
+    assert heard[-1] == ("complete", 1, ROWS)

@@ -87,6 +87,33 @@ def test_resumed_units_are_left_out_of_the_eta() -> None:
     assert t.stats().percent == 90
 
 
+def test_rows_of_a_running_unit_show_until_it_completes() -> None:
+    heard: list[tuple[str, int]] = []
+
+    def listener(event: str, stats: ProgressStats) -> None:
+        heard.append((event, stats.rows))
+
+    add_listener(listener)
+    try:
+        t = Tracker("load", "ks.t", 3, clock=Clock()).start()
+        t.unit_progress(0, 1_000)  # a large file, chunk by chunk
+        t.unit_progress(0, 2_500)
+        t.unit_progress(1, 400)
+        assert (t.stats().rows, t.stats().units_done) == (2_900, 0)
+        t.unit_done(0, 3_000)  # the unit's own count replaces its rows so far
+        assert t.stats().rows == 3_400
+        t.unit_progress(0, 2_500)  # a late report of a finished unit is ignored
+        assert t.stats().rows == 3_400
+        t.unit_failed(1, "boom")  # a failed unit's rows leave the display, as they leave the report
+        assert t.stats().rows == 3_000
+        t.unit_done(2, 10)
+        t.finish(None)
+    finally:
+        remove_listener(listener)
+    assert [e for e, _ in heard] == ["start", "rows", "rows", "rows", "unit", "error", "unit", "complete"]
+    assert [r for e, r in heard if e == "rows"] == [1_000, 2_500, 2_900]
+
+
 def test_updates_are_throttled_but_listeners_are_not() -> None:
     clock = Clock()
     rec = Recorder()
