@@ -85,23 +85,6 @@ class _ReadPartition(TrackedCall):
         reader = limit(n) if limit is not None else None
         return None if reader is None else dataclasses.replace(self, func=reader)
 
-    def __call__(self, units: Sequence[Any], columns: Sequence[str] | None = None) -> pd.DataFrame:
-        """One partition; ``columns`` in the signature is what lets Dask push column selections (and,
-        with it, ``head``) down into the read."""
-        frame: pd.DataFrame = super().__call__(units, columns)
-        return frame
-
-
-class _WritePartition(TrackedCall):
-    """``map_partitions``' function of a Dask write, publishing each partition's rows for
-    ``cf.progress()``; ``partition_info`` in the signature is what makes Dask pass the partition number
-    (each partition's bad rows go to their own ``…part-NNNNN…`` file)."""
-
-    def __call__(self, frame: pd.DataFrame, plan: WritePlan, partition_info: Any = None) -> WriteReport:
-        """Write one partition and return its report."""
-        report: WriteReport = super().__call__(frame, plan, partition_info=partition_info)
-        return report
-
 
 def read_cassandra(
     table: str,
@@ -319,7 +302,7 @@ def to_cassandra(
     label = f"to_cassandra-{plan.name}"
     run = uuid.uuid4().hex[:12] if compute else ""
     reports = df.map_partitions(  # type: ignore[no-untyped-call]
-        _WritePartition(_write_partition, label, plan.name, df.npartitions, run=run),
+        TrackedCall(_write_partition, label, plan.name, df.npartitions, run=run),
         plan,
         meta=(None, object),
         enforce_metadata=False,

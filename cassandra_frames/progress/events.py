@@ -13,6 +13,7 @@ No Dask import here: ``distributed`` is only looked at when it is already loaded
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import logging
 import sys
 import threading
@@ -265,6 +266,12 @@ class TrackedCall(TrackedTask):
         except (IndexError, KeyError, TypeError):
             return 1
         return len(node) if isinstance(node, (list, tuple)) else 1
+
+    @property
+    def __signature__(self) -> inspect.Signature:
+        """The wrapped function's signature: what Dask reads to decide which keywords to pass
+        (``columns=`` for column projection and ``head`` pushdown, ``partition_info=``)."""
+        return inspect.signature(self.func)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         result = self.func(*args, **kwargs)

@@ -301,3 +301,17 @@ def test_tqdm_output() -> None:
     assert "4/4" in text
     assert "1,000 rows" in text
     assert text.rstrip().endswith("100% · 1,000 rows in ks.t")
+
+
+def test_a_tracked_call_shows_dask_the_signature_it_wraps() -> None:
+    from dask.utils import has_keyword
+
+    from cassandra_frames.progress.events import TrackedCall
+
+    def read(units: list[int], columns: list[str] | None = None, partition_info: Any = None) -> list[int]:
+        return units
+
+    tracked = TrackedCall(read, "read_cassandra-ks.t", "ks.t")
+    assert has_keyword(tracked, "columns")  # Dask's column projection and head pushdown
+    assert has_keyword(tracked, "partition_info")  # each Dask partition's number
+    assert tracked([1, 2], columns=["v"]) == [1, 2]
