@@ -229,17 +229,18 @@ class Responses:
         self._sent = time.perf_counter()
         response_future.add_callbacks(self._on_page, self._on_error)
 
-    def _timed(self) -> None:
+    def _arrived(self, pending: asyncio.Future[list[Any]], rows: Any, exc: Any, seconds: float) -> None:
         if self._latency is not None:  # recorded on the loop thread, the histogram's only writer
-            self._loop.call_soon_threadsafe(self._latency.record, time.perf_counter() - self._sent)
+            self._latency.record(seconds)
+        _settle(pending, rows, exc)
 
     def _on_page(self, rows: list[Any]) -> None:
-        self._timed()
-        self._loop.call_soon_threadsafe(_settle, self._pending, rows, None)
+        seconds = time.perf_counter() - self._sent
+        self._loop.call_soon_threadsafe(self._arrived, self._pending, rows, None, seconds)
 
     def _on_error(self, exc: BaseException) -> None:
-        self._timed()
-        self._loop.call_soon_threadsafe(_settle, self._pending, None, exc)
+        seconds = time.perf_counter() - self._sent
+        self._loop.call_soon_threadsafe(self._arrived, self._pending, None, exc, seconds)
 
     async def page(self) -> list[Any]:
         """The rows of the current page (raises the driver's error)."""
