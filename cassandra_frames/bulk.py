@@ -489,7 +489,7 @@ def load(
         title=f"load {run.table}",
         units_done=len(run.splits) - len(run.pending),
     )
-    name = f"load-{run.operation_id}"
+    name = run.job.task_name
 
     def rows_so_far(event: PartitionEvent) -> None:  # a split still running (a large file), chunk by chunk
         if event.partial and event.label == name:
@@ -500,7 +500,7 @@ def load(
         _run_on_dask(
             name,
             TrackedCall(run_split, name, run.table, len(run.pending)),
-            dataclasses.replace(run.job, progress_label=name),
+            run.job,
             [(i, run.splits[i]) for i in run.pending],
             tracker.recording(run.record),
             lambda i, error: SplitResult(i, error=f"{run.splits[i].describe()}: {error}"),

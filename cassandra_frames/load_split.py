@@ -67,9 +67,12 @@ class LoadJob:
     max_rows_per_second: float | None = None
     iceberg: IcebergScan | None = None
     operation_id: str = "-"  # the load's (for the log records of its splits)
-    progress_label: str = (
-        ""  # the load's task-name prefix: rows so far are published under it, chunk by chunk
-    )
+
+    @property
+    def task_name(self) -> str:
+        """The load's Dask task-name prefix, ``load-<operation id>``, under which each split's rows so far
+        are published for the progress display."""
+        return f"load-{self.operation_id}"
 
     def bad_file(self, split: Split) -> str | None:
         """The file of the records of ``split`` that did not parse."""
@@ -148,9 +151,7 @@ def _rows_so_far(job: LoadJob, split: Split) -> ChunkDone:
     def chunk_done(rows: int, rejected: int, retries: int) -> None:
         nonlocal written
         written += rows
-        publish(
-            PartitionEvent(job.progress_label, job.plan.name, 0, written, partial=True, index=split.index)
-        )
+        publish(PartitionEvent(job.task_name, job.plan.name, 0, written, partial=True, index=split.index))
 
     return chunk_done
 
@@ -218,7 +219,7 @@ def _run(job: LoadJob, split: Split) -> SplitResult:
             job.plan,
             label=lambda pos: f"{split.source.url}, line {lines[pos]}",
             partition=split.index,
-            on_chunk=_rows_so_far(job, split) if job.progress_label else None,
+            on_chunk=_rows_so_far(job, split),
         )
     except LoadError:
         raise
