@@ -23,6 +23,7 @@ import pandas as pd
 import pyarrow as pa
 
 from cassandra_frames import cql, planner
+from cassandra_frames.convert.pages import PageDecoder, page_decoder
 from cassandra_frames.convert.to_arrow import fetched_converter
 from cassandra_frames.cqltypes import quote
 from cassandra_frames.engine import catalog, runner
@@ -124,7 +125,16 @@ class PartitionReader:
     ) -> Coroutine[Any, Any, list[pa.RecordBatch]]:
         params = self.filters.cql_params
         bound = [dataclasses.replace(u, params=(*u.params, *params)) for u in units] if params else units
-        return fetch_units(query, bound, self._converter(fetched), self.options, stats)
+        convert, decode = self._converter(fetched), self._decoder(fetched)
+        return fetch_units(query, bound, convert, self.options, stats, decode)
+
+    def _decoder(self, fetched: pa.Schema) -> PageDecoder | None:
+        """The compiled page decoder of these columns (None: the driver path, same arrays)."""
+        extras = {name for name, _ in self.extras}
+        columns = [
+            (None if f.name in extras else self.table.column(f.name).cql_type, f.type) for f in fetched
+        ]
+        return page_decoder(columns, fetched, self.table.udts, exact_numbers=self.exact_numbers)
 
     def _finish(self, batches: list[pa.RecordBatch], fetched: pa.Schema, out: pa.Schema) -> pa.Table:
         table = pa.Table.from_batches(batches, schema=fetched)

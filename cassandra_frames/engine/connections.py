@@ -27,6 +27,7 @@ __all__ = [
     "READ_PROFILE",
     "ConnectionRef",
     "SessionRef",
+    "is_legacy",
     "read_profile",
     "request_timeout",
     "resolve_connection",
@@ -85,7 +86,7 @@ ConnectionRef = ConnectionConfig | SessionRef
 """What a plan carries to say where to connect: picklable, no secrets."""
 
 
-def _is_legacy(cluster: Any) -> bool:
+def is_legacy(cluster: Any) -> bool:
     """Whether a Cluster was built with legacy parameters (policies given directly, not as profiles).
 
     Such a cluster refuses execution profiles, so reads cannot pick tuple rows per request.
@@ -104,7 +105,7 @@ def _own_session(cluster: Any) -> Any:
         session = _own.get(id(cluster))
         if session is None or session.is_shutdown:
             session = cluster.connect()
-            if _is_legacy(cluster):  # profile-mode clusters: reads pick tuple rows through READ_PROFILE
+            if is_legacy(cluster):  # profile-mode clusters: reads pick tuple rows through READ_PROFILE
                 session.row_factory = tuple_factory
             _own[id(cluster)] = session
     return session
@@ -112,7 +113,7 @@ def _own_session(cluster: Any) -> Any:
 
 def _register(session: Any) -> tuple[SessionRef, Any]:
     """A reference to a user's session (or, on a legacy-mode cluster, to our tuple-row one) and it."""
-    if _is_legacy(session.cluster):
+    if is_legacy(session.cluster):
         session = _own_session(session.cluster)
     with _lock:
         key = _keys.get(id(session))
@@ -169,7 +170,7 @@ def read_profile(session: Any, timeout: float) -> Any:
     from cassandra.cluster import EXEC_PROFILE_DEFAULT
 
     cluster = session.cluster
-    if _is_legacy(cluster):
+    if is_legacy(cluster):
         return EXEC_PROFILE_DEFAULT
     if READ_PROFILE in cluster.profile_manager.profiles:
         return READ_PROFILE

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -20,6 +21,7 @@ import pyarrow as pa
 
 from cassandra_frames.engine.catalog import prepare
 from cassandra_frames.engine.connections import ConnectionRef, read_profile, session_for
+from cassandra_frames.engine.pages import RawPage, execute_raw, raw_pages_supported
 from cassandra_frames.engine.retry import is_transient, retrying
 from cassandra_frames.engine.session import Responses
 from cassandra_frames.errors import ReadError
@@ -33,6 +35,7 @@ log = get_logger("cassandra_frames.engine.reader")
 __all__ = [
     "FetchOptions",
     "FetchStats",
+    "PageDecode",
     "ReadQuery",
     "ReadUnit",
     "count_units",
@@ -90,6 +93,11 @@ class FetchStats:
     latency: LatencyHistogram = dataclasses.field(default_factory=LatencyHistogram)
 
 
+PageDecode = Callable[[bytes, int], pa.RecordBatch]
+"""Turns a raw page (its cells' bytes, its row count) into a record batch: see
+:mod:`cassandra_frames.convert.pages`."""
+
+
 @dataclasses.dataclass(frozen=True)
 class ReadUnit:
     """One query to run: a token range (``params`` are its bounds) or a single partition."""
@@ -126,11 +134,14 @@ class _Fetcher:
         convert: Callable[[list[Any]], pa.RecordBatch],
         options: FetchOptions,
         stats: FetchStats | None = None,
+        decode: PageDecode | None = None,
     ) -> None:
         from cassandra import ConsistencyLevel
 
         self.query = query
         self.convert = convert
+        raw = decode is not None and raw_pages_supported(query.session, query.profile)
+        self.decode = decode if raw else None
         self.options = options
         self.stats = stats if stats is not None else FetchStats()
         rate = options.max_rows_per_second
@@ -151,7 +162,10 @@ class _Fetcher:
         bound = self.query.prepared.bind(params)
         bound.fetch_size = self.options.fetch_size if limit is None else min(self.options.fetch_size, limit)
         bound.consistency_level = self.consistency
-        rf = self.query.session.execute_async(
+        session = self.query.session
+        raw = self.decode is not None
+        execute = functools.partial(execute_raw, session) if raw else session.execute_async
+        rf = execute(
             bound,
             timeout=self.options.timeout,
             execution_profile=self.query.profile,
@@ -161,19 +175,27 @@ class _Fetcher:
         batches: list[pa.RecordBatch] = []
         got = 0
         while True:
-            rows = await pages.page()
-            if limit is not None and len(rows) >= limit - got:
-                rows = rows[: limit - got]  # enough: no further page is asked for
+            page = await pages.page()
+            n = keep = len(page)
+            if limit is not None and n >= limit - got:
+                keep = limit - got  # enough: no further page is asked for
                 more = False
             else:
                 more = pages.request_next()  # the next page is on its way while this one converts
-            if rows:
-                got += len(rows)
-                batches.append(self.convert(rows))
-                if self.throttle is not None and (wait := self.throttle.reserve(len(rows))):
+            if keep:
+                batch = self._batch(page)
+                batches.append(batch if keep == n else batch.slice(0, keep))
+                got += keep
+                if self.throttle is not None and (wait := self.throttle.reserve(keep)):
                     await asyncio.sleep(wait)
             if not more:
                 return batches
+
+    def _batch(self, page: Any) -> pa.RecordBatch:
+        if isinstance(page, RawPage):
+            assert self.decode is not None  # raw pages are asked for only with a decoder
+            return self.decode(page.body, page.rows)
+        return self.convert(page)
 
     def _retried(self, exc: BaseException) -> None:
         self.stats.retries += 1
@@ -235,6 +257,7 @@ async def fetch_units(
     convert: Callable[[list[Any]], pa.RecordBatch],
     options: FetchOptions = FetchOptions(),
     stats: FetchStats | None = None,
+    decode: PageDecode | None = None,
 ) -> list[pa.RecordBatch]:
     """Fetch every unit (bounded concurrency) and return their batches in unit order.
 
@@ -251,6 +274,10 @@ async def fetch_units(
         Page size, consistency, concurrency, retries, row limit, rate ceiling.
     stats : FetchStats, optional
         Counts the retries and splits of this fetch.
+    decode : callable, optional
+        Decodes a raw page (see :mod:`cassandra_frames.engine.pages`): when given, and the session allows
+        it, pages arrive undecoded and this builds their batches with no Python object per cell;
+        ``convert`` is then used only if the session cannot hand out raw pages.
 
     Returns
     -------
@@ -261,7 +288,7 @@ async def fetch_units(
     ReadError
         A unit failed after retries and splits (never a silent gap).
     """
-    fetcher = _Fetcher(query, convert, options, stats)
+    fetcher = _Fetcher(query, convert, options, stats, decode)
     if options.limit is not None:
         return await _fetch_first(fetcher, units, options.limit)
     results = await _each_unit(fetcher, units, options.concurrency)
