@@ -19,7 +19,9 @@ pub enum Kind {
     /// uuid/timeuuid → canonical text.
     Uuid,
     /// text/ascii/varchar (UTF-8 checked) or blob.
-    Bytes { utf8: bool },
+    Bytes {
+        utf8: bool,
+    },
     Inet,
     /// months, days, nanoseconds (three zig-zag vints) → Arrow month_day_nano.
     Duration,
@@ -29,7 +31,11 @@ pub enum Kind {
     VarintF64,
     List(Box<Kind>),
     /// `vector<T, n>`; `elem_size` is T's fixed serialized size, or None (vint-prefixed elements).
-    Vector { n: usize, elem_size: Option<usize>, child: Box<Kind> },
+    Vector {
+        n: usize,
+        elem_size: Option<usize>,
+        child: Box<Kind>,
+    },
     Map(Box<Kind>, Box<Kind>),
     Struct(Vec<Kind>),
 }
@@ -88,7 +94,11 @@ fn read_i32(b: &[u8], pos: &mut usize) -> Result<i32> {
 fn take<'a>(b: &'a [u8], pos: &mut usize, n: usize) -> Result<&'a [u8]> {
     let end = pos.checked_add(n).ok_or("length overflow")?;
     if end > b.len() {
-        return Err(format!("a {n}-byte value at byte {} overruns its {}-byte container", *pos, b.len()));
+        return Err(format!(
+            "a {n}-byte value at byte {} overruns its {}-byte container",
+            *pos,
+            b.len()
+        ));
     }
     let s = &b[*pos..end];
     *pos = end;
@@ -103,7 +113,11 @@ fn read_uvint(b: &[u8], pos: &mut usize) -> Result<u64> {
     if extra == 0 {
         return Ok(u64::from(first));
     }
-    let mut v: u64 = if extra >= 8 { 0 } else { u64::from(first & (0xffu8 >> extra)) };
+    let mut v: u64 = if extra >= 8 {
+        0
+    } else {
+        u64::from(first & (0xffu8 >> extra))
+    };
     for _ in 0..extra {
         let x = *b.get(*pos).ok_or("truncated vint")?;
         v = (v << 8) | u64::from(x);
@@ -167,7 +181,8 @@ impl Column {
             Kind::Map(..) => self.children[0].len,
             _ => self.data.len(),
         };
-        let v = i32::try_from(n).map_err(|_| "more than 2 GiB of values in one page".to_string())?;
+        let v =
+            i32::try_from(n).map_err(|_| "more than 2 GiB of values in one page".to_string())?;
         self.offsets.push(v);
         Ok(())
     }
@@ -215,12 +230,17 @@ impl Column {
             return self.push_null();
         }
         match &self.kind {
-            Kind::Fixed(w) => {
-                if v.len() != *w {
-                    return Err(format!("a {w}-byte value had {} bytes", v.len()));
-                }
-                self.data.extend(v.iter().rev());
-            }
+            Kind::Fixed(w) => match (*w, v.len()) {
+                (8, 8) => self.data.extend_from_slice(
+                    &u64::from_be_bytes(v.try_into().unwrap_or([0; 8])).to_le_bytes(),
+                ),
+                (4, 4) => self.data.extend_from_slice(
+                    &u32::from_be_bytes(v.try_into().unwrap_or([0; 4])).to_le_bytes(),
+                ),
+                (2, 2) => self.data.extend_from_slice(&[v[1], v[0]]),
+                (1, 1) => self.data.push(v[0]),
+                _ => return Err(format!("a {w}-byte value had {} bytes", v.len())),
+            },
             Kind::Bool => {
                 if v.len() != 1 {
                     return Err(format!("a boolean had {} bytes", v.len()));
@@ -256,8 +276,10 @@ impl Column {
                 let months = zigzag(read_uvint(v, &mut p)?);
                 let days = zigzag(read_uvint(v, &mut p)?);
                 let nanos = zigzag(read_uvint(v, &mut p)?);
-                let m = i32::try_from(months).map_err(|_| "duration months out of range".to_string())?;
-                let d = i32::try_from(days).map_err(|_| "duration days out of range".to_string())?;
+                let m = i32::try_from(months)
+                    .map_err(|_| "duration months out of range".to_string())?;
+                let d =
+                    i32::try_from(days).map_err(|_| "duration days out of range".to_string())?;
                 self.data.extend_from_slice(&m.to_le_bytes());
                 self.data.extend_from_slice(&d.to_le_bytes());
                 self.data.extend_from_slice(&nanos.to_le_bytes());
@@ -304,7 +326,9 @@ impl Column {
                 for _ in 0..n {
                     let size = match elem_size {
                         Some(s) => s,
-                        None => usize::try_from(read_uvint(v, &mut p)?).map_err(|e| e.to_string())?,
+                        None => {
+                            usize::try_from(read_uvint(v, &mut p)?).map_err(|e| e.to_string())?
+                        }
                     };
                     let e = take(v, &mut p, size)?;
                     self.children[0].push(e)?;
@@ -333,14 +357,20 @@ impl Column {
 
 fn finished(v: &[u8], p: usize) -> Result<()> {
     if p != v.len() {
-        return Err(format!("{} bytes left over after a collection", v.len() - p));
+        return Err(format!(
+            "{} bytes left over after a collection",
+            v.len() - p
+        ));
     }
     Ok(())
 }
 
 fn parse_f64(s: &[u8]) -> f64 {
     // the text is ASCII digits, sign, '.', 'E': always valid; Rust's parse is correctly rounded like Python's
-    std::str::from_utf8(s).ok().and_then(|t| t.parse::<f64>().ok()).unwrap_or(f64::NAN)
+    std::str::from_utf8(s)
+        .ok()
+        .and_then(|t| t.parse::<f64>().ok())
+        .unwrap_or(f64::NAN)
 }
 
 /// Decode `rows` rows of `columns.len()` cells from `body`.
@@ -362,7 +392,10 @@ pub fn decode_page(body: &[u8], rows: usize, kinds: &[Kind]) -> Result<Vec<Colum
         }
     }
     if pos != body.len() {
-        return Err(format!("{} bytes left over after {rows} rows", body.len() - pos));
+        return Err(format!(
+            "{} bytes left over after {rows} rows",
+            body.len() - pos
+        ));
     }
     Ok(cols)
 }

@@ -14,9 +14,17 @@ fn kind(spec: &Bound<'_, PyAny>) -> PyResult<Kind> {
     let code: u32 = t.get_item(0)?.extract()?;
     let a: i64 = t.get_item(1)?.extract()?;
     let b: i64 = t.get_item(2)?.extract()?;
-    let children: Vec<Kind> = t.get_item(3)?.try_iter()?.map(|c| kind(&c?)).collect::<PyResult<_>>()?;
+    let children: Vec<Kind> = t
+        .get_item(3)?
+        .try_iter()?
+        .map(|c| kind(&c?))
+        .collect::<PyResult<_>>()?;
     let child = |i: usize| -> PyResult<Box<Kind>> {
-        children.get(i).cloned().map(Box::new).ok_or_else(|| PyValueError::new_err("spec lacks a child"))
+        children
+            .get(i)
+            .cloned()
+            .map(Box::new)
+            .ok_or_else(|| PyValueError::new_err("spec lacks a child"))
     };
     Ok(match code {
         0 => Kind::Fixed(usize::try_from(a).map_err(|e| PyValueError::new_err(e.to_string()))?),
@@ -49,7 +57,11 @@ fn buffer<'py>(py: Python<'py>, b: &[u8]) -> Bound<'py, PyAny> {
 
 /// (length, null count, [validity, …buffers], [children]) of one decoded column.
 fn node<'py>(py: Python<'py>, c: &Column) -> PyResult<Bound<'py, PyTuple>> {
-    let validity = if c.nulls > 0 { buffer(py, &c.validity.bytes) } else { py.None().into_bound(py) };
+    let validity = if c.nulls > 0 {
+        buffer(py, &c.validity.bytes)
+    } else {
+        py.None().into_bound(py)
+    };
     let mut bufs = vec![validity];
     match &c.kind {
         Kind::Bool => bufs.push(buffer(py, &c.values.bytes)),
@@ -64,7 +76,11 @@ fn node<'py>(py: Python<'py>, c: &Column) -> PyResult<Bound<'py, PyTuple>> {
             bufs.push(buffer(py, &c.data));
         }
     }
-    let children: Vec<Bound<'py, PyTuple>> = c.children.iter().map(|ch| node(py, ch)).collect::<PyResult<_>>()?;
+    let children: Vec<Bound<'py, PyTuple>> = c
+        .children
+        .iter()
+        .map(|ch| node(py, ch))
+        .collect::<PyResult<_>>()?;
     PyTuple::new(
         py,
         [
@@ -91,19 +107,28 @@ struct PageDecoder {
 impl PageDecoder {
     #[new]
     fn new(specs: &Bound<'_, PyAny>) -> PyResult<Self> {
-        let kinds = specs.try_iter()?.map(|s| kind(&s?)).collect::<PyResult<_>>()?;
+        let kinds = specs
+            .try_iter()?
+            .map(|s| kind(&s?))
+            .collect::<PyResult<_>>()?;
         Ok(PageDecoder { kinds })
     }
 
     /// Column nodes `(length, null_count, buffers, children)` of a page body of `rows` rows; the GIL is
     /// released while the cells are decoded.
-    fn decode<'py>(&self, py: Python<'py>, body: &Bound<'py, PyBytes>, rows: usize) -> PyResult<Bound<'py, PyList>> {
+    fn decode<'py>(
+        &self,
+        py: Python<'py>,
+        body: &Bound<'py, PyBytes>,
+        rows: usize,
+    ) -> PyResult<Bound<'py, PyList>> {
         let bytes: &[u8] = body.as_bytes();
         let kinds = &self.kinds;
         let cols = py
             .allow_threads(|| decode::decode_page(bytes, rows, kinds))
             .map_err(PyValueError::new_err)?;
-        let nodes: Vec<Bound<'py, PyTuple>> = cols.iter().map(|c| node(py, c)).collect::<PyResult<_>>()?;
+        let nodes: Vec<Bound<'py, PyTuple>> =
+            cols.iter().map(|c| node(py, c)).collect::<PyResult<_>>()?;
         PyList::new(py, nodes)
     }
 }

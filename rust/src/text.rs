@@ -82,7 +82,11 @@ pub fn decimal_text(scale: i32, unscaled: &[u8], out: &mut Vec<u8>) {
     let exp: i64 = -i64::from(scale);
     let n = digits.len() as i64;
     let leftdigits = exp + n;
-    let dotplace: i64 = if exp <= 0 && leftdigits > -6 { leftdigits } else { 1 };
+    let dotplace: i64 = if exp <= 0 && leftdigits > -6 {
+        leftdigits
+    } else {
+        1
+    };
     if negative {
         out.push(b'-');
     }
@@ -101,7 +105,12 @@ pub fn decimal_text(scale: i32, unscaled: &[u8], out: &mut Vec<u8>) {
     }
     if leftdigits != dotplace {
         let e = leftdigits - dotplace;
-        let _ = write!(VecWriter(out), "E{}{}", if e < 0 { "-" } else { "+" }, e.unsigned_abs());
+        let _ = write!(
+            VecWriter(out),
+            "E{}{}",
+            if e < 0 { "-" } else { "+" },
+            e.unsigned_abs()
+        );
     }
 }
 
@@ -118,13 +127,17 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// `str(uuid.UUID(bytes=b))`: 8-4-4-4-12 lowercase.
 pub fn uuid_text(b: &[u8], out: &mut Vec<u8>) {
-    for (i, &x) in b.iter().enumerate() {
+    let mut text = [b'-'; 36];
+    let mut at = 0;
+    for (i, &x) in b.iter().enumerate().take(16) {
         if i == 4 || i == 6 || i == 8 || i == 10 {
-            out.push(b'-');
+            at += 1;
         }
-        out.push(HEX[usize::from(x >> 4)]);
-        out.push(HEX[usize::from(x & 15)]);
+        text[at] = HEX[usize::from(x >> 4)];
+        text[at + 1] = HEX[usize::from(x & 15)];
+        at += 2;
     }
+    out.extend_from_slice(&text);
 }
 
 fn ipv4(b: &[u8], out: &mut Vec<u8>) {
@@ -134,7 +147,10 @@ fn ipv4(b: &[u8], out: &mut Vec<u8>) {
 /// glibc's `inet_ntop(AF_INET6)`: the longest run (≥ 2) of zero groups becomes `::` (the first on a tie),
 /// and `::a.b.c.d` / `::ffff:a.b.c.d` keep their IPv4 tail.
 fn ipv6(b: &[u8], out: &mut Vec<u8>) {
-    let words: Vec<u16> = b.chunks(2).map(|c| (u16::from(c[0]) << 8) | u16::from(c[1])).collect();
+    let words: Vec<u16> = b
+        .chunks(2)
+        .map(|c| (u16::from(c[0]) << 8) | u16::from(c[1]))
+        .collect();
     let (mut best_base, mut best_len) = (-1i32, 0i32);
     let (mut cur_base, mut cur_len) = (-1i32, 0i32);
     for (i, &w) in words.iter().enumerate() {
@@ -200,7 +216,10 @@ mod tests {
 
     fn dec(scale: i32, unscaled: i128) -> String {
         let mut bytes = unscaled.to_be_bytes().to_vec();
-        while bytes.len() > 1 && ((bytes[0] == 0 && bytes[1] & 0x80 == 0) || (bytes[0] == 0xff && bytes[1] & 0x80 != 0)) {
+        while bytes.len() > 1
+            && ((bytes[0] == 0 && bytes[1] & 0x80 == 0)
+                || (bytes[0] == 0xff && bytes[1] & 0x80 != 0))
+        {
             bytes.remove(0);
         }
         let mut out = Vec::new();
@@ -227,11 +246,19 @@ mod tests {
         b.extend(std::iter::repeat(0u8).take(20)); // 2^160
         let mut out = Vec::new();
         varint_text(&b, &mut out);
-        assert_eq!(String::from_utf8(out).unwrap(), "1461501637330902918203684832716283019655932542976");
-        let neg: Vec<u8> = std::iter::once(0xffu8).chain(std::iter::repeat(0u8).take(20)).collect(); // -2^160
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "1461501637330902918203684832716283019655932542976"
+        );
+        let neg: Vec<u8> = std::iter::once(0xffu8)
+            .chain(std::iter::repeat(0u8).take(20))
+            .collect(); // -2^160
         let mut out = Vec::new();
         varint_text(&neg, &mut out);
-        assert_eq!(String::from_utf8(out).unwrap(), "-1461501637330902918203684832716283019655932542976");
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "-1461501637330902918203684832716283019655932542976"
+        );
     }
 
     #[test]
