@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["bound_statement", "serialize_column"]
+__all__ = ["batch_statement", "bound_statement", "serialize_column"]
 
 _FIXED = {
     "tinyint": ">i1",
@@ -87,3 +87,23 @@ def bound_statement(prepared: Any, values: Sequence[Any]) -> Any:
     bound.values = list(values)
     bound.raw_values = bound.values
     return bound
+
+
+def batch_statement(pairs: Sequence[tuple[Any, Sequence[Any]]], batch_type: Any) -> Any:
+    """A driver ``BatchStatement`` of already-serialized ``(prepared, values)`` pairs.
+
+    Only the first pair becomes a ``BoundStatement`` (the batch takes its routing key and keyspace from
+    it, for token-aware routing); the others are appended as the ``(query id, values)`` entries
+    ``BatchStatement.add`` itself stores, without building a statement object per row.
+    """
+    from cassandra.query import BatchStatement
+
+    stmt = BatchStatement(batch_type=batch_type)
+    stmt.add(bound_statement(*pairs[0]))
+    append = getattr(stmt, "_add_statement_and_params", None)  # the driver's own entry point of add()
+    for prepared, values in pairs[1:]:
+        if append is None:
+            stmt.add(bound_statement(prepared, values))
+        else:
+            append(True, prepared.query_id, list(values))
+    return stmt

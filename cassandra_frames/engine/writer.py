@@ -26,7 +26,7 @@ from cassandra_frames.cql import Marker, Statement
 from cassandra_frames.engine import runner
 from cassandra_frames.engine.catalog import prepare
 from cassandra_frames.engine.connections import ConnectionRef, session_for
-from cassandra_frames.engine.encode import bound_statement, serialize_column
+from cassandra_frames.engine.encode import batch_statement, bound_statement, serialize_column
 from cassandra_frames.engine.retry import retrying
 from cassandra_frames.engine.session import Responses
 from cassandra_frames.latency import LatencyHistogram
@@ -144,16 +144,13 @@ class _Writer:
         self.outcome = outcome
 
     def _statement(self, rows: Sequence[WriteRow]) -> Any:
-        from cassandra.query import BatchStatement, BatchType
+        from cassandra.query import BatchType
 
         pairs = [pair for row in rows for pair in row.statements]
         if len(pairs) == 1:
             stmt = bound_statement(*pairs[0])
         else:
-            kind = BatchType.COUNTER if self.options.counter else BatchType.UNLOGGED
-            stmt = BatchStatement(batch_type=kind)
-            for prepared, values in pairs:
-                stmt.add(bound_statement(prepared, values))
+            stmt = batch_statement(pairs, BatchType.COUNTER if self.options.counter else BatchType.UNLOGGED)
         stmt.consistency_level = self.cl
         stmt.is_idempotent = self.options.idempotent
         return stmt

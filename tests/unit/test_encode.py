@@ -14,7 +14,7 @@ from cassandra.util import Date, Duration, OrderedMap, Time
 
 from cassandra_frames.config import CONSISTENCY_LEVELS
 from cassandra_frames.convert.values import CqlDate, CqlDuration, CqlTime, PairMap
-from cassandra_frames.engine.encode import bound_statement, serialize_column
+from cassandra_frames.engine.encode import batch_statement, bound_statement, serialize_column
 
 PV = 5
 
@@ -115,6 +115,37 @@ def test_bound_statement_carries_the_serialized_values() -> None:
     assert bound.values == [b"\x00\x00\x00\x07", b"x"]
     assert bound.routing_key == b"\x00\x00\x00\x07"
     assert bound.keyspace == "ks"
+
+
+def test_a_batch_holds_what_adding_bound_statements_would() -> None:
+    """batch_statement skips a BoundStatement per row, but the batch carries the same entries, routing key
+    and keyspace as BatchStatement.add(bound) of every row."""
+    from types import SimpleNamespace
+
+    from cassandra.query import BatchStatement, BatchType
+
+    prepared = SimpleNamespace(
+        retry_policy=None,
+        consistency_level=None,
+        serial_consistency_level=None,
+        fetch_size=None,
+        custom_payload=None,
+        is_idempotent=True,
+        column_metadata=[SimpleNamespace(keyspace_name="ks")],
+        routing_key_indexes=[0],
+        query_id=b"id",
+    )
+    rows = [(b"\x00\x00\x00\x07", b"x"), (b"\x00\x00\x00\x07", b"y"), (b"\x00\x00\x00\x07", None)]
+    ours = batch_statement([(prepared, r) for r in rows], BatchType.UNLOGGED)
+    theirs = BatchStatement(batch_type=BatchType.UNLOGGED)
+    for r in rows:
+        theirs.add(bound_statement(prepared, r))
+    assert ours._statements_and_parameters == theirs._statements_and_parameters
+    assert (ours.routing_key, ours.keyspace, ours.batch_type) == (
+        theirs.routing_key,
+        theirs.keyspace,
+        theirs.batch_type,
+    )
 
 
 INT_MAP = cqltypes.MapType.apply_parameters([cqltypes.Int32Type, cqltypes.Int32Type])
