@@ -10,10 +10,13 @@ PY312 ?= $(shell for p in python3.12 $${PYENV_ROOT:-$(HOME)/.pyenv}/versions/3.1
 	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null && { echo "$$p"; break; }; done)
 VENV312 := .venv-3.12
 STAMP312 := $(VENV312)/.installed
+# cargo from rustup, when it is there, builds the compiled page decoder (rust/) at install time
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+RUST_SRC := rust/Cargo.toml rust/Cargo.lock $(wildcard rust/src/*.rs)
 # one local node for every step (the notebooks run from notebooks/, the launcher defaults to ./.cassandra)
 export CASSANDRA_FRAMES_DIR ?= $(CURDIR)/.cassandra
 
-.PHONY: demo test install lint typecheck unit cassandra integration async312 notebooks docs stop status clean
+.PHONY: demo test install lint typecheck unit cassandra integration bench bench-quick async312 notebooks docs stop status clean
 
 # ---------------------------------------------------------------- set-up
 # uv (from PyPI, into the venv) installs when it can — several times faster than pip —, pip otherwise.
@@ -33,12 +36,12 @@ $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is needed: set PYTHON=python3.11")'
 	$(PYTHON) -m venv $(VENV)
 
-$(DEMO_STAMP): pyproject.toml .ci/system-deps | $(BIN)/python
+$(DEMO_STAMP): pyproject.toml .ci/system-deps $(RUST_SRC) | $(BIN)/python
 	@bash .ci/system-deps demo
 	$(call pip_install,$(BIN)/python,-e '.[demo]')
 	@touch $(DEMO_STAMP)
 
-$(STAMP): pyproject.toml .ci/system-deps | $(BIN)/python
+$(STAMP): pyproject.toml .ci/system-deps $(RUST_SRC) | $(BIN)/python
 	@bash .ci/system-deps
 	$(call pip_install,$(BIN)/python,-e '.[dev]')
 	@touch $(STAMP) $(DEMO_STAMP)
@@ -49,7 +52,7 @@ install: $(STAMP)
 demo: $(DEMO_STAMP)
 	$(BIN)/python -m cassandra_frames.demo
 
-test: install lint typecheck unit cassandra integration async312 notebooks docs
+test: install lint typecheck unit cassandra integration bench-quick async312 notebooks docs
 	@echo "make test: all steps passed"
 
 # ---------------------------------------------------------------- steps
@@ -69,6 +72,16 @@ cassandra: install
 
 integration: cassandra
 	$(PYTEST) tests/integration -q
+
+# benchmarks (benchmarks/run.py): figures, never timed assertions. `make bench`: every contender, 3 rounds,
+# results in benchmarks/results/<date>.json and the tables of docs/performance.md (about an hour on 2 cores;
+# BENCH_ARGS="--reps 1" for a shorter one). `make bench-quick`: 100,000 rows, one round, fails only when a
+# contender moved a wrong number of rows or failed.
+bench: cassandra
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
+bench-quick: cassandra
+	$(BIN)/python benchmarks/run.py --quick
 
 $(STAMP312): pyproject.toml | $(STAMP)
 	@if [ -z "$(PY312)" ]; then echo "Python 3.12 is needed for the async-cassandra test: set PY312=/path/to/python3.12"; exit 1; fi

