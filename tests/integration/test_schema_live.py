@@ -14,10 +14,12 @@ from cassandra.cluster import EXEC_PROFILE_DEFAULT
 from cassandra.query import SimpleStatement, tuple_factory
 
 from cassandra_frames.config import ConnectionConfig
+from cassandra_frames.convert.pages import page_decoder
 from cassandra_frames.convert.to_arrow import fetched_converter
 from cassandra_frames.cql import select_expression
 from cassandra_frames.cqltypes import quote as quote_identifier
 from cassandra_frames.engine.catalog import table_info
+from cassandra_frames.engine.pages import execute_raw
 from cassandra_frames.engine.session import connect
 from cassandra_frames.errors import SchemaError
 from cassandra_frames.schema import arrow_type, empty_frame, table_schema, to_pandas
@@ -118,7 +120,7 @@ ROW_MAX: dict[str, tuple[str, Any]] = {
     "ldu": ("[-1mo2d, 1h]", [(-1, -2, 0), (0, 0, 3600 * 10**9)]),
     "ldec": ("[1.5, 10.000]", ["1.5", "10.000"]),
     "lu": ("[00000000-0000-0000-0000-00000000000A]", ["00000000-0000-0000-0000-00000000000a"]),
-    "sin": ("{'::1', '10.0.0.1'}", ["10.0.0.1", "::1"]),  # the server's set order
+    "sin": ("{'::1', '10.0.0.1'}", ["::1", "10.0.0.1"]),  # the server's set order: inet by bytes
     "fm": ("{2: 'b', 1: 'a'}", [(1, "a"), (2, "b")]),
 }
 ROW_MIN: dict[str, tuple[str, Any]] = {
@@ -204,16 +206,21 @@ def loaded(cassandra_session: Any, keyspace: str) -> tuple[Any, str]:
 
 
 def read(session: Any, keyspace: str, table: str, where: str = "") -> pa.Table:
-    """Read a table the way the engine does: select_expression per column, fetched_converter per column."""
+    """Read a table the way the engine does: select_expression per column, then the compiled page decoder
+    (or, without it, fetched_converter per column)."""
     info = table_info(session, keyspace, table)  # the driver's metadata as the engine reads it
     schema = table_schema(info)
     udts = info.udts
     types = [f.metadata[b"cql_type"].decode() for f in schema]
     select = ", ".join(select_expression(f.name, t) for f, t in zip(schema, types, strict=True))
     profile = session.execution_profile_clone_update(EXEC_PROFILE_DEFAULT, row_factory=tuple_factory)
-    stmt = SimpleStatement(
-        f"SELECT {select} FROM {quote_identifier(keyspace)}.{quote_identifier(table)} {where}"
-    )
+    text = f"SELECT {select} FROM {quote_identifier(keyspace)}.{quote_identifier(table)} {where}"
+    stmt = SimpleStatement(text, fetch_size=None)
+    decoder = page_decoder([(t, f.type) for t, f in zip(types, schema, strict=True)], schema, udts)
+    if decoder is not None:  # the compiled page decoder, as reads use it
+        future = execute_raw(session, stmt, timeout=60, execution_profile=profile, host=None)
+        pages = future.result().current_rows  # [RawPage]; [] when no row matched
+        return pa.Table.from_batches([decoder(p.body, p.rows) for p in pages], schema=schema)
     rows = list(session.execute(stmt, execution_profile=profile))
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in schema]
     arrays = [fetched_converter(t, udts)(list(col)) for t, col in zip(types, columns, strict=True)]
