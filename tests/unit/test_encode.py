@@ -97,10 +97,11 @@ def test_out_of_range_is_an_error_not_a_wrapped_value() -> None:
         serialize_column([2**31], cqltypes.Int32Type, PV)
 
 
-def test_bound_statement_carries_the_serialized_values() -> None:
+def _prepared() -> Any:
+    """A stand-in for a driver PreparedStatement: what BoundStatement reads from one."""
     from types import SimpleNamespace
 
-    prepared = SimpleNamespace(
+    return SimpleNamespace(
         retry_policy=None,
         consistency_level=None,
         serial_consistency_level=None,
@@ -111,6 +112,10 @@ def test_bound_statement_carries_the_serialized_values() -> None:
         routing_key_indexes=[0],
         query_id=b"id",
     )
+
+
+def test_bound_statement_carries_the_serialized_values() -> None:
+    prepared = _prepared()
     bound = bound_statement(prepared, (b"\x00\x00\x00\x07", b"x"))
     assert bound.values == [b"\x00\x00\x00\x07", b"x"]
     assert bound.routing_key == b"\x00\x00\x00\x07"
@@ -120,21 +125,9 @@ def test_bound_statement_carries_the_serialized_values() -> None:
 def test_a_batch_holds_what_adding_bound_statements_would() -> None:
     """batch_statement skips a BoundStatement per row, but the batch carries the same entries, routing key
     and keyspace as BatchStatement.add(bound) of every row."""
-    from types import SimpleNamespace
-
     from cassandra.query import BatchStatement, BatchType
 
-    prepared = SimpleNamespace(
-        retry_policy=None,
-        consistency_level=None,
-        serial_consistency_level=None,
-        fetch_size=None,
-        custom_payload=None,
-        is_idempotent=True,
-        column_metadata=[SimpleNamespace(keyspace_name="ks")],
-        routing_key_indexes=[0],
-        query_id=b"id",
-    )
+    prepared = _prepared()
     rows = [(b"\x00\x00\x00\x07", b"x"), (b"\x00\x00\x00\x07", b"y"), (b"\x00\x00\x00\x07", None)]
     ours = batch_statement([(prepared, r) for r in rows], BatchType.UNLOGGED)
     theirs = BatchStatement(batch_type=BatchType.UNLOGGED)
