@@ -8,16 +8,22 @@ operation checks that the table, the options and the schema are the ones it was 
 The file is replaced, never edited in place: on a local disk it is written to a temporary name in the same
 directory and renamed over the old one; on an object store it is one PUT, which is atomic there. A process
 killed at any moment leaves either the previous checkpoint or the new one.
+
+The JSON is compact (one top-level key a line; ``python -m json.tool`` shows it indented), so that a plan of
+hundreds of thousands of units is a file of tens of megabytes, written and read in well under a second; by
+default a large checkpoint is also rewritten less often (see :class:`Checkpoint`'s ``min_interval``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import gc
 import json
 import os
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from cassandra_frames.errors import CheckpointError
@@ -26,6 +32,10 @@ from cassandra_frames.storage import fs_for, is_local
 __all__ = ["Checkpoint", "UnitLedger", "new_operation_id", "utc_now"]
 
 VERSION = 1
+# save_soon's default interval: half a second, or this many times the last write's duration if longer
+DEFAULT_INTERVAL = 0.5
+SAVE_BUDGET = 20
+_ENCODER = json.JSONEncoder(separators=(",", ":"), sort_keys=True)
 
 
 def utc_now() -> str:
@@ -50,9 +60,11 @@ class Checkpoint:
         ``completed`` (unit index as text → what it produced), ``failed`` and times.
     storage_options : mapping, optional
         fsspec options for the file's filesystem.
-    min_interval : float
+    min_interval : float, optional
         Fewest seconds between two writes by :meth:`save_soon` (a unit done but not yet recorded is simply
-        redone on resume, which rewrites its own output).
+        redone on resume, which rewrites its own output). None (the default): half a second, or
+        :data:`SAVE_BUDGET` times as long as the last write took, whichever is longer — so rewriting a
+        large checkpoint takes a bounded share of the client's time and of the store's bandwidth.
     """
 
     def __init__(
@@ -60,13 +72,14 @@ class Checkpoint:
         path: str,
         data: dict[str, Any],
         storage_options: Mapping[str, Any] | None = None,
-        min_interval: float = 0.5,
+        min_interval: float | None = None,
     ) -> None:
         self.path = path
         self.data = data
         self.storage_options = dict(storage_options or {})
         self.min_interval = min_interval
         self._saved = 0.0
+        self._save_seconds = 0.0  # how long the last write took
         self._dirty = False
 
     @classmethod
@@ -107,7 +120,9 @@ class Checkpoint:
         fs, root = fs_for(path, storage_options)
         try:
             with fs.open(root, "rb") as f:
-                data = json.loads(f.read().decode("utf-8"))
+                text = f.read().decode("utf-8")
+            with _collector_paused():
+                data = json.loads(text)
         except FileNotFoundError:
             raise CheckpointError(
                 f"no checkpoint at {path!r}: check the path, or start a new {kind} without resume="
@@ -166,13 +181,17 @@ class Checkpoint:
 
     def save_soon(self) -> None:
         """:meth:`save` if something changed and the last write is ``min_interval`` seconds old."""
-        if self._dirty and time.monotonic() - self._saved >= self.min_interval:
+        interval = self.min_interval
+        if interval is None:
+            interval = max(DEFAULT_INTERVAL, SAVE_BUDGET * self._save_seconds)
+        if self._dirty and time.monotonic() - self._saved >= interval:
             self.save()
 
     def save(self) -> None:
         """Write the checkpoint atomically (temporary file + rename; one PUT on object stores)."""
+        began = time.monotonic()
         self.data["updated"] = utc_now()
-        payload = json.dumps(self.data, indent=1, sort_keys=True).encode("utf-8")
+        payload = _encode(self.data)
         fs, root = fs_for(self.path, self.storage_options)
         if is_local(fs):
             directory = os.path.dirname(os.path.abspath(root))
@@ -186,7 +205,42 @@ class Checkpoint:
         else:
             fs.pipe_file(root, payload)
         self._saved = time.monotonic()
+        self._save_seconds = self._saved - began
         self._dirty = False
+
+
+def _encode(data: Mapping[str, Any]) -> bytes:
+    """A checkpoint's JSON: compact, keys sorted, each top-level key on a line of its own.
+
+    Parameters
+    ----------
+    data : mapping
+        The checkpoint's content (plain JSON values, string keys).
+
+    Returns
+    -------
+    bytes
+        UTF-8 JSON text; ``json.loads`` of it equals ``data`` with tuples read back as lists.
+    """
+    dump = _ENCODER.encode
+    lines = ",\n".join(f"{dump(key)}:{dump(data[key])}" for key in sorted(data))
+    return f"{{\n{lines}\n}}\n".encode()
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a large checkpoint is parsed.
+
+    Parsing makes hundreds of thousands of dicts and lists that are all kept and hold no cycles; the
+    collector would walk them again and again as they pile up (about 2.5 times the parsing time itself).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _plain(value: Any) -> Any:

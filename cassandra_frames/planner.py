@@ -3,17 +3,10 @@
 Pure functions over plain data — no I/O, and no import of the Cassandra driver — so a plan can be built,
 inspected and property-tested without a cluster.
 
-Conventions
------------
-* A :class:`TokenRange` ``(start, end]`` excludes ``start`` and includes ``end``, exactly like the CQL
-  predicate ``token(pk) > start AND token(pk) <= end``.
-* Every range the planner produces is *non-wrapping* (``start < end``): the ring's wraparound range is split
-  at the partitioner's minimum token, so each range maps to one CQL query. As input, a range with
-  ``start > end`` is read as wrapping through the minimum token and is unwrapped wherever a partitioner is
-  known; a range with ``start == end`` is empty (unlike Cassandra, which reads ``(t, t]`` as the whole ring).
-* The partitioner's minimum token is never assigned to a key, so ``(min_token, max_token]`` is the whole
-  key space, and the ranges of a full plan cover it exactly once (see :func:`ranges_cover_ring`).
-* Token arithmetic uses Python ints; RandomPartitioner tokens reach ``2**127``.
+Conventions are those of :mod:`cassandra_frames.tokens`: a :class:`TokenRange` ``(start, end]`` is the CQL
+predicate ``token(pk) > start AND token(pk) <= end``; every range the planner produces is non-wrapping
+(``start < end``), a wrapping input range is cut at the partitioner's minimum token, an empty one dropped;
+the ranges of a full plan cover ``(min_token, max_token]`` exactly once; tokens are Python ints.
 """
 
 from __future__ import annotations
@@ -135,21 +128,8 @@ def group_ranges(
     items = list(ranges)
     if len(items) <= npartitions:
         return [[r] for r in items]
-    widths = [r.width(partitioner) for r in items]
-    starts, ends = _runs(items)
-    cuts: list[int] = []
-    if len(starts) > npartitions:
-        prefix = _prefix(widths)
-        cuts = _cuts(prefix, starts[1:], npartitions)
-    else:
-        run_widths = [sum(widths[a:b]) for a, b in zip(starts, ends, strict=True)]
-        shares = _allocate(run_widths, [b - a for a, b in zip(starts, ends, strict=True)], npartitions)
-        for a, b, k in zip(starts, ends, shares, strict=True):
-            if a:
-                cuts.append(a)
-            cuts.extend(a + c for c in _cuts(_prefix(widths[a:b]), list(range(1, b - a)), k))
-    bounds = [0, *cuts, len(items)]
-    return [items[a:b] for a, b in itertools.pairwise(bounds)]
+    widths = [r.end - r.start if r.start <= r.end else r.width(partitioner) for r in items]
+    return _group(items, widths, _runs(items), npartitions)
 
 
 def plan_partitions(
@@ -357,11 +337,31 @@ def _prepare(ranges: Iterable[TokenRange], partitioner: Partitioner) -> list[Tok
     return out
 
 
-def _prefix(widths: Sequence[int]) -> list[int]:
-    out = [0]
-    for w in widths:
-        out.append(out[-1] + w)
-    return out
+def _prefix(widths: Iterable[int]) -> list[int]:
+    return list(itertools.accumulate(widths, initial=0))
+
+
+def _group(
+    items: list[TokenRange],
+    widths: Sequence[int],
+    runs: tuple[list[int], list[int]],
+    npartitions: int,
+) -> list[list[TokenRange]]:
+    """:func:`group_ranges` of ``items`` (more than ``npartitions``), their widths and replica-set runs."""
+    starts, ends = runs
+    cuts: list[int] = []
+    if len(starts) > npartitions:
+        cuts = _cuts(_prefix(widths), starts[1:], npartitions)
+    else:
+        run_widths = [sum(widths[a:b]) for a, b in zip(starts, ends, strict=True)]
+        shares = _allocate(run_widths, [b - a for a, b in zip(starts, ends, strict=True)], npartitions)
+        for a, b, k in zip(starts, ends, shares, strict=True):
+            if a:
+                cuts.append(a)
+            if k > 1:
+                cuts.extend(a + c for c in _cuts(_prefix(widths[a:b]), range(1, b - a), k))
+    bounds = [0, *cuts, len(items)]
+    return [items[a:b] for a, b in itertools.pairwise(bounds)]
 
 
 def _cuts(prefix: Sequence[int], candidates: Sequence[int], k: int) -> list[int]:
@@ -377,36 +377,34 @@ def _cuts(prefix: Sequence[int], candidates: Sequence[int], k: int) -> list[int]
     if k <= 1:
         return []
     bounds = [prefix[0], *(prefix[c] for c in candidates), prefix[-1]]  # width prefix at unit boundaries
-    units = [b - a for a, b in itertools.pairwise(bounds)]
+    count = len(bounds) - 1
     total = bounds[-1] - bounds[0]
-    count = len(units)
-    # binary search for the bottleneck; greedy packing with cap ceil(total / k) + widest unit always fits
-    low, high = max(max(units), -(-total // k)), -(-total // k) + max(units)
+    widest = max(b - a for a, b in itertools.pairwise(bounds))
+    # binary search for the bottleneck; greedy packing with cap ceil(total / k) + widest unit always fits.
+    # Each probe also moves the bound it fails or fits to the next cap at which the packing changes.
+    low, high = max(widest, -(-total // k)), -(-total // k) + widest
     while low < high:
-        mid = (low + high) // 2
-        if _packs(units, mid, k):
-            high = mid
+        fits, snapped = _packs(bounds, (low + high) // 2, k)
+        if fits:
+            high = snapped
         else:
-            low = mid + 1
+            low = snapped
     cap = low
-    # need[m]: fewest groups of width <= cap that hold units m.. (greedy from the right is optimal)
-    need = [0] * (count + 1)
-    groups, width = 0, 0
-    for m in range(count - 1, -1, -1):
-        if groups == 0 or width + units[m] > cap:
-            groups, width = groups + 1, units[m]
-        else:
-            width += units[m]
-        need[m] = groups
+    # fewest groups of width <= cap that hold units m.. is g for right[g] <= m < right[g - 1], where
+    # right[g] is where the g-th group from the right begins when packing greedily from the right
+    right = [count]
+    while right[-1] > 0 and len(right) < k:
+        e = right[-1]
+        right.append(bisect.bisect_left(bounds, bounds[e] - cap, 0, e))
     out = []
     prev = 0  # unit boundary of the previous cut
     for i in range(1, k):
         left = k - i  # groups after this cut
-        lo = max(prev + 1, bisect.bisect_left(need, -left, key=lambda v: -v))
+        lo = max(prev + 1, right[left] if left < len(right) else 0)
         hi = min(bisect.bisect_right(bounds, bounds[prev] + cap) - 1, count - left)
         # target: an even share of what is left; compare (left + 1) * prefix with goal, exact integers
         goal = left * bounds[prev] + bounds[-1]
-        m = bisect.bisect_left(bounds, goal, lo, hi + 1, key=lambda v: v * (left + 1))
+        m = bisect.bisect_left(bounds, -(-goal // (left + 1)), lo, hi + 1)
         if m > hi:
             m = hi
         elif m > lo and goal - bounds[m - 1] * (left + 1) <= bounds[m] * (left + 1) - goal:
@@ -416,52 +414,91 @@ def _cuts(prefix: Sequence[int], candidates: Sequence[int], k: int) -> list[int]
     return out
 
 
-def _packs(units: Sequence[int], cap: int, k: int) -> bool:
-    """Whether the units fit, in order, into at most ``k`` groups of width at most ``cap``."""
-    groups, width = 1, 0
-    for u in units:
-        if width + u > cap:
-            groups, width = groups + 1, u
-            if groups > k:
-                return False
-        else:
-            width += u
-    return True
+def _packs(bounds: Sequence[int], cap: int, k: int) -> tuple[bool, int]:
+    """Whether the units between ``bounds`` fit, in order, into at most ``k`` groups at most ``cap`` wide.
+
+    Greedy, each group as wide as it may be (found by bisection). Returns ``(True, w)`` with ``w <= cap``
+    the widest group made (the packing is the same with cap ``w``), or ``(False, c)`` with ``c > cap`` the
+    least cap at which one of the first ``k`` groups would take one more unit (every cap below ``c`` fails).
+    """
+    count = len(bounds) - 1
+    start, groups, widest = 0, 0, 0
+    more = bounds[-1] - bounds[0] + 1
+    while True:
+        end = bisect.bisect_right(bounds, bounds[start] + cap, start + 1) - 1
+        groups += 1
+        widest = max(widest, bounds[end] - bounds[start])
+        if end >= count:
+            return True, widest
+        more = min(more, bounds[end + 1] - bounds[start])
+        if groups == k:
+            return False, more
+        start = end
 
 
 def _allocate(widths: Sequence[int], caps: Sequence[int], total: int) -> list[int]:
-    """Give ``total`` partitions to runs: at least 1 and at most ``caps[j]`` each, D'Hondt by width."""
-    shares = [1] * len(widths)
-    heap = [(-Fraction(w), j) for j, w in enumerate(widths) if caps[j] > 1]
-    heapq.heapify(heap)
-    for _ in range(total - len(widths)):
-        _, j = heapq.heappop(heap)
-        shares[j] += 1
-        if shares[j] < caps[j]:
-            heapq.heappush(heap, (-Fraction(widths[j], shares[j]), j))
+    """Give ``total`` partitions to runs: at least 1 and at most ``caps[j]`` each, D'Hondt by width.
+
+    D'Hondt hands out partitions one at a time, each to the run with the largest width per partition it
+    holds (ties to the earlier run). So run ``j``'s extra partitions are its quotients ``widths[j] / s``
+    (``1 <= s < caps[j]``) among the ``total - len(widths)`` largest of all runs' quotients. They are
+    found in bulk: every quotient of at least ``q`` is taken, with ``q`` the width per partition of the
+    runs not at their cap (lowered, water-filling, until no more reach it); the few left are handed out
+    one at a time from a heap, keyed by the quotients scaled to exact integers.
+    """
+    n = len(widths)
+    shares = [1] * n
+    extra = total - n
+    if extra <= 0:
+        return shares
+    free = [j for j in range(n) if caps[j] > 1]  # runs below their cap
+    room = extra  # extra partitions not given to a run at its cap
+    while True:
+        width = sum(widths[j] for j in free)
+        if room <= 0 or width == 0:
+            break
+        full = [j for j in free if widths[j] * room // width >= caps[j] - 1]
+        if not full:
+            for j in free:  # every quotient >= width / room: at most ``room`` of them
+                shares[j] += widths[j] * room // width
+            break
+        for j in full:
+            shares[j] = caps[j]
+            room -= caps[j] - 1
+        free = [j for j in free if shares[j] < caps[j]]
+    left = extra - sum(shares) + n
+    if left > 0:
+        shift = 2 * max(max(widths), max(caps)).bit_length() + 2  # distinct quotients stay distinct
+        heap = [(-((widths[j] << shift) // shares[j]), j) for j in range(n) if shares[j] < caps[j]]
+        heapq.heapify(heap)
+        for _ in range(left):
+            _, j = heapq.heappop(heap)
+            shares[j] += 1
+            if shares[j] < caps[j]:
+                heapq.heappush(heap, (-((widths[j] << shift) // shares[j]), j))
     return shares
 
 
 def _runs(ranges: Sequence[TokenRange]) -> tuple[list[int], list[int]]:
     """Start and end indices of the maximal blocks of consecutive ranges with equal replica sets."""
-    starts = [0] + [
-        i for i in range(1, len(ranges)) if set(ranges[i].replicas) != set(ranges[i - 1].replicas)
-    ]
+    pairs = enumerate(itertools.pairwise(r.replicas for r in ranges), 1)
+    starts = [0, *(i for i, (a, b) in pairs if a != b and set(a) != set(b))]
     return starts, [*starts[1:], len(ranges)]
 
 
-def _plan_groups(
-    ranges: Sequence[TokenRange], count: int, partitioner: Partitioner
-) -> list[list[TokenRange]]:
+def _plan_groups(ranges: list[TokenRange], count: int, partitioner: Partitioner) -> list[list[TokenRange]]:
     """Split sorted, non-wrapping ranges and group them into ``count`` partitions (see plan_partitions)."""
     starts, ends = _runs(ranges)
-    if len(starts) > count:
-        return group_ranges(ranges, count, partitioner=partitioner)
     widths = [r.end - r.start for r in ranges]
+    if len(starts) > count:
+        return _group(ranges, widths, (starts, ends), count)
     run_widths = [sum(widths[a:b]) for a, b in zip(starts, ends, strict=True)]
     shares = _allocate(run_widths, run_widths, min(count, sum(run_widths)))
     groups: list[list[TokenRange]] = []
     for a, b, width, k in zip(starts, ends, run_widths, shares, strict=True):
+        if k == 1:
+            groups.append(ranges[a:b])
+            continue
         cuts = [width * i // k for i in range(1, k)]  # increasing and in (0, width), as k <= width
         group: list[TokenRange] = []
         pos = 0  # width of the run before ``r``

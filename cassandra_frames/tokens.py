@@ -72,7 +72,7 @@ RANDOM = Partitioner("org.apache.cassandra.dht.RandomPartitioner", -1, 2**127)
 _PARTITIONERS: dict[str, Partitioner] = {key: p for p in (MURMUR3, RANDOM) for key in (p.name, p.short_name)}
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class TokenRange:
     """Tokens ``(start, end]`` and the replicas that own them.
 
@@ -206,15 +206,20 @@ def ring_ranges(
         if not lo <= t <= hi:
             raise PlanError(f"token {t} is outside the {partitioner.short_name} token range [{lo}, {hi}]")
 
+    get = replicas.get
+
     def owners(token: int) -> tuple[str, ...]:
-        found = replicas.get(token, ())
+        found = get(token, ())
+        if type(found) is tuple:
+            return found
         return (found,) if isinstance(found, str) else tuple(found)
 
     first = owners(tokens[0])
-    out = [TokenRange(lo, tokens[0], first)]
-    out.extend(TokenRange(a, b, owners(b)) for a, b in itertools.pairwise(tokens))
-    out.append(TokenRange(tokens[-1], hi, first))
-    return [r for r in out if r.start < r.end]
+    out = [TokenRange(lo, tokens[0], first)] if lo < tokens[0] else []
+    out.extend([TokenRange(a, b, owners(b)) for a, b in itertools.pairwise(tokens)])
+    if tokens[-1] < hi:
+        out.append(TokenRange(tokens[-1], hi, first))
+    return out
 
 
 def split_range(r: TokenRange, parts: int) -> list[TokenRange]:
