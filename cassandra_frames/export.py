@@ -16,6 +16,7 @@ process died is simply done again.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import json
 import time
@@ -69,7 +70,13 @@ def _units_from_json(
             )
         return plan.partitions
 
+    ordered = sorted(ring, key=lambda r: r.start)
+    starts = [r.start for r in ordered]
+
     def replicas(end: int) -> tuple[str, ...]:
+        i = bisect.bisect_left(starts, end) - 1  # the last range starting before `end` holds it
+        if 0 <= i < len(ordered) and ordered[i].contains(end):
+            return ordered[i].replicas
         return next((r.replicas for r in ring if r.contains(end)), ())
 
     out: list[tuple[ReadUnit, ...]] = []
