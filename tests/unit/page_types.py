@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import struct
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -185,9 +184,6 @@ def rows_body(cells: Sequence[Sequence[bytes | None]]) -> bytes:
 def result_message(rows: int, columns: int, cells: bytes) -> bytes:
     """A RESULT/ROWS message body with no metadata (a prepared statement's: its types come with it)."""
     return struct.pack(">iiii", 2, 0x0004, columns, rows) + cells
-
-
-_ = uuid  # the strategies yield uuid.UUID values
 
 
 _NATIVE_IDS = {
